@@ -1,0 +1,57 @@
+/**
+ * The shared gateway credential (token or password): constant-time comparison and the first-run
+ * token the daemon generates when nothing is configured.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type AuthMode = 'token' | 'password' | 'none';
+
+/** The configured shared-secret auth. */
+export interface SharedAuthConfig {
+  mode: AuthMode;
+  token?: string;
+  password?: string;
+  /** True when the token was generated on first run (it then serves loopback only). */
+  generated?: boolean;
+}
+
+/** Constant-time string comparison: both sides are hashed first so lengths leak nothing either. */
+export function safeEqualSecret(provided: string, expected: string): boolean {
+  const a = createHash('sha256').update(provided, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+/** File name of the generated token inside the state directory. */
+export const GENERATED_TOKEN_FILE = 'gateway.token';
+
+/** Path of the generated token for a state directory. */
+export function generatedTokenPath(stateDir: string): string {
+  return join(stateDir, GENERATED_TOKEN_FILE);
+}
+
+/** Reads the generated token, if one exists. */
+export function readGeneratedToken(stateDir: string): string | undefined {
+  const path = generatedTokenPath(stateDir);
+  if (!existsSync(path)) return undefined;
+  const token = readFileSync(path, 'utf8').trim();
+  return token.length > 0 ? token : undefined;
+}
+
+/**
+ * Returns the generated token, creating it (32 random bytes, base64url, file mode 0600, written
+ * atomically) on first use. It is never printed.
+ */
+export function ensureGeneratedToken(stateDir: string): string {
+  const existing = readGeneratedToken(stateDir);
+  if (existing) return existing;
+  const token = randomBytes(32).toString('base64url');
+  const path = generatedTokenPath(stateDir);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+  return token;
+}

@@ -1,0 +1,52 @@
+/**
+ * Every limit the gateway enforces, with its default. Each one that concerns a client is advertised
+ * in `hello-ok.policy`, so clients never have to guess.
+ */
+
+export interface Limits {
+  /** Largest frame accepted after the handshake (bytes). Bigger frames get PAYLOAD_TOO_LARGE. */
+  maxPayload: number;
+  /** Largest frame accepted before `connect` succeeds (bytes). Bigger ones close the socket (1009). */
+  maxPreauthPayload: number;
+  /** Per-connection send-buffer high-water mark (bytes). */
+  maxBufferedBytes: number;
+  /** How long a connection may stay above `maxBufferedBytes` before it is closed as a slow consumer. */
+  slowConsumerGraceMs: number;
+  /** Interval of `tick` events. */
+  tickIntervalMs: number;
+  /** Time from socket open to a successful `connect`. */
+  handshakeTimeoutMs: number;
+  /** WebSocket ping interval; a peer that misses one pong is terminated. */
+  pingIntervalMs: number;
+  /** Health summary refresh interval. */
+  healthRefreshMs: number;
+  /** Per-connection request budget: more than `maxRequests` within `windowMs` closes the socket (1008). */
+  requestBudget: { maxRequests: number; windowMs: number };
+  /** Failed requests (bad frames, unknown methods, forbidden) tolerated per connection per minute before it is closed. */
+  maxFailedRequestsPerMinute: number;
+  /** Frames a connection may send while its handshake is still being processed. */
+  maxPendingHandshakeFrames: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxPayload: 8 * 1024 * 1024,
+  maxPreauthPayload: 64 * 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  slowConsumerGraceMs: 10_000,
+  tickIntervalMs: 30_000,
+  handshakeTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  healthRefreshMs: 60_000,
+  requestBudget: Object.freeze({ maxRequests: 100_000, windowMs: 10_000 }),
+  maxFailedRequestsPerMinute: 120,
+  maxPendingHandshakeFrames: 16,
+});
+
+/** Merges overrides onto the defaults. */
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  return {
+    ...DEFAULT_LIMITS,
+    ...overrides,
+    requestBudget: { ...DEFAULT_LIMITS.requestBudget, ...overrides.requestBudget },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * What a method handler gets: the caller, the daemon's services, a logger, an abort signal and
+ * `emit()`. Handlers are `(ctx, params) => result` functions; they never see a socket.
+ */
+import type { CallableMethod, Methods, ParamsOf, ResultOf, FinalOf } from '@switchboard/protocol';
+import type { Log } from './log.js';
+import type { CallerInfo } from './server/connection.js';
+import type { Broadcaster, ConnectionRegistry } from './server/broadcaster.js';
+import type { PresenceRegistry } from './state/presence.js';
+import type { HealthMonitor } from './state/health.js';
+import type { GatewayOptions } from './options.js';
+import type { SqliteStore } from './store/store.js';
+
+/** Daemon lifecycle: starting → ready → draining → stopped. */
+export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
+
+/** The long-lived parts of the daemon that handlers use. Each area adds its service here. */
+export interface GatewayServices {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly options: GatewayOptions;
+  readonly log: Log;
+  readonly presence: PresenceRegistry;
+  readonly health: HealthMonitor;
+  readonly connections: ConnectionRegistry;
+  readonly broadcaster: Broadcaster;
+  /** The one durable store (SQLite in the state directory). */
+  readonly store: SqliteStore;
+  /** The port actually bound (differs from options.port when that was 0). */
+  boundPort(): number;
+  lifecycle(): DaemonState;
+}
+
+export interface MethodContext<M extends CallableMethod = CallableMethod> {
+  readonly caller: CallerInfo;
+  readonly services: GatewayServices;
+  /** Child logger with the method name bound. */
+  readonly log: Log;
+  /** Aborted when the daemon starts draining; long handlers stop early. */
+  readonly signal: AbortSignal;
+  /** The request frame id. */
+  readonly requestId: string;
+  readonly method: M;
+  /** Broadcasts an event from the event table. */
+  emit: Broadcaster['broadcast'];
+  /**
+   * For two-answer methods (`agent`): sends the second `res` with the same request id, if the caller
+   * is still connected. Ignored for other methods.
+   */
+  sendFinal(payload: FinalOf<Methods[M]>): void;
+}
+
+/** A method handler. */
+export type Handler<M extends CallableMethod> = (
+  ctx: MethodContext<M>,
+  params: ParamsOf<Methods[M]>,
+) => ResultOf<Methods[M]> | Promise<ResultOf<Methods[M]>>;
+
+/** One handler per callable method; the compiler rejects a table entry without a handler. */
+export type HandlerTable = { [M in CallableMethod]: Handler<M> };

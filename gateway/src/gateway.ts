@@ -1,0 +1,172 @@
+/**
+ * The daemon: one port for HTTP and WebSocket, and the lifecycle around it.
+ *
+ *   starting ──listen ok──▶ ready ──stop()──▶ draining ──sockets closed──▶ stopped
+ *
+ * `stop()` is idempotent: it stops accepting, broadcasts `shutdown`, closes every socket with 1012
+ * ("service restart") and releases the port and timers.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CloseCodes } from '@switchboard/protocol';
+import { compileValidators, type ProtocolValidators } from '@switchboard/protocol/validators';
+import { registerSecret, type Log } from './log.js';
+import { resolveOptions, type GatewayOptions, type GatewayOptionsInput } from './options.js';
+import { ensureStateDir } from './state-dir.js';
+import type { DaemonState, GatewayServices } from './context.js';
+import { Broadcaster, ConnectionRegistry } from './server/broadcaster.js';
+import { Dispatcher } from './server/dispatcher.js';
+import { HttpRoutes } from './server/http.js';
+import { WsServer } from './server/ws-server.js';
+import { PresenceRegistry } from './state/presence.js';
+import { HealthMonitor } from './state/health.js';
+import { handlers } from './methods/index.js';
+import { GATEWAY_VERSION } from './version.js';
+import { ensureGeneratedToken } from './auth/shared-secret.js';
+import { SqliteStore } from './store/store.js';
+
+/** Raised when the daemon refuses to start; the message says how to fix it. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface StopOptions {
+  reason?: string;
+  restartExpectedMs?: number;
+}
+
+export class Gateway {
+  private stateValue: DaemonState = 'starting';
+  private readonly drain = new AbortController();
+  private stopping: Promise<void> | undefined;
+  private server!: Server;
+  readonly services: GatewayServices;
+  readonly http: HttpRoutes;
+  readonly ws: WsServer;
+  readonly dispatcher: Dispatcher;
+  readonly validators: ProtocolValidators;
+
+  private constructor(readonly options: GatewayOptions, store: SqliteStore) {
+    const log = options.log;
+    // Compile once, at boot: a schema that does not compile stops start-up here, naming the entry.
+    this.validators = compileValidators();
+    const connections = new ConnectionRegistry();
+    const broadcaster = new Broadcaster(connections);
+    let presence: PresenceRegistry;
+    let health: HealthMonitor;
+    presence = new PresenceRegistry(
+      (list) => broadcaster.broadcast('presence', { presence: list }, { stateVersion: { presence: presence.version, health: health.version } }),
+      options.hostName,
+    );
+    health = new HealthMonitor((summary) =>
+      broadcaster.broadcast('health', summary, { stateVersion: { presence: presence.version, health: health.version } }));
+    this.services = {
+      version: GATEWAY_VERSION,
+      startedAt: Date.now(),
+      options,
+      log,
+      presence,
+      health,
+      connections,
+      broadcaster,
+      store,
+      boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
+      lifecycle: () => this.stateValue,
+    };
+    this.dispatcher = new Dispatcher(this.services, handlers, this.validators, this.drain.signal, log.child({ ns: 'gateway:rpc' }));
+    this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }));
+    this.ws.addHooks({
+      opened: (conn) => presence.connected(conn.caller!),
+      closed: (conn) => presence.disconnected(conn.caller!),
+    });
+    this.http = new HttpRoutes(() => this.stateValue === 'ready');
+  }
+
+  /** Validates options, binds the port and starts the timers. */
+  static async start(input: GatewayOptionsInput): Promise<Gateway> {
+    const options = resolveOptions(input);
+    ensureStateDir(options.stateDir);
+    if (options.auth.mode === 'token' && !options.auth.token) {
+      options.auth = { mode: 'token', token: ensureGeneratedToken(options.stateDir), generated: true };
+    }
+    registerSecret(options.auth.token);
+    registerSecret(options.auth.password);
+    const store = SqliteStore.openInStateDir(options.stateDir);
+    const gateway = new Gateway(options, store);
+    try {
+      await gateway.listen();
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return gateway;
+  }
+
+  get state(): DaemonState {
+    return this.stateValue;
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.services.boundPort();
+  }
+
+  /** `ws://host:port` of the control plane. */
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `ws://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${this.port}`;
+  }
+
+  private async listen(): Promise<void> {
+    const log = this.options.log;
+    this.server = createServer(this.http.handle);
+    this.server.on('upgrade', this.ws.handleUpgrade);
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(new StartupError(err.code === 'EADDRINUSE'
+          ? `port ${this.options.port} on ${this.options.host} is already in use; stop the other process or pass --port`
+          : `cannot listen on ${this.options.host}:${this.options.port}: ${err.message}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server.on('error', (err) => log.error({ err }, 'http server error'));
+    this.ws.start();
+    this.services.health.start(this.options.limits.healthRefreshMs);
+    this.stateValue = 'ready';
+    log.child({ ns: 'gateway' }).info({ url: this.url, stateDir: this.options.stateDir, authMode: this.options.auth.mode }, 'gateway ready');
+  }
+
+  /** Stops the daemon: shutdown event, 1012 close for every socket, port released. Idempotent. */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.doStop(options);
+    return this.stopping;
+  }
+
+  private async doStop({ reason = 'gateway stopping', restartExpectedMs }: StopOptions): Promise<void> {
+    const log = this.options.log.child({ ns: 'gateway' });
+    this.stateValue = 'draining';
+    this.drain.abort();
+    this.ws.stopAccepting();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.services.broadcaster.broadcast('shutdown', { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) });
+    const sockets = [...this.services.connections.values()];
+    await Promise.all(sockets.map((conn) => new Promise<void>((resolve) => {
+      conn.onClosed(resolve);
+      conn.close(CloseCodes.SERVICE_RESTART, 'service restart');
+    })));
+    this.server.closeAllConnections?.();
+    await closed;
+    this.services.health.stop();
+    this.services.store.close();
+    this.stateValue = 'stopped';
+    log.info({ reason }, 'gateway stopped');
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The handler table: one entry per callable method of the protocol table. The type makes a missing
+ * handler a compile error. Add an area with one spread line.
+ */
+import type { HandlerTable } from '../context.js';
+import { systemHandlers } from './system.js';
+
+export const handlers: HandlerTable = {
+  ...systemHandlers,
+};

@@ -1,0 +1,52 @@
+/**
+ * Resolved daemon options: where to listen, where state lives, how clients authenticate, limits.
+ * The CLI flags, environment and (later) the config file all end up here.
+ */
+import { hostname } from 'node:os';
+import type { Limits } from './config/limits.js';
+import { resolveLimits } from './config/limits.js';
+import type { SharedAuthConfig } from './auth/shared-secret.js';
+import type { Log } from './log.js';
+
+export const DEFAULT_PORT = 18789;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface GatewayOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  stateDir: string;
+  auth: SharedAuthConfig;
+  /** Proxies whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
+  /** Extra browser origins allowed to open a WebSocket (the gateway's own origin always is). */
+  allowedOrigins: string[];
+  limits: Limits;
+  /** Host name reported in presence. */
+  hostName: string;
+  log: Log;
+  /** Install SIGTERM/SIGINT handlers (the process entry point does; embedded use does not). */
+  handleSignals: boolean;
+}
+
+export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log'>> {
+  limits?: Partial<Limits>;
+  log: Log;
+  stateDir: string;
+}
+
+/** Fills defaults in. */
+export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
+  return {
+    host: input.host ?? DEFAULT_HOST,
+    port: input.port ?? DEFAULT_PORT,
+    stateDir: input.stateDir,
+    auth: input.auth ?? { mode: 'none' },
+    trustedProxies: input.trustedProxies ?? [],
+    allowedOrigins: input.allowedOrigins ?? [],
+    limits: resolveLimits(input.limits),
+    hostName: input.hostName ?? hostname(),
+    log: input.log,
+    handleSignals: input.handleSignals ?? false,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The `connect` request: params validation, protocol negotiation, authentication, and the
+ * `hello-ok` answer. Every failure replies with an error and closes the socket (1008, or 1002 for a
+ * protocol mismatch), exactly as OpenClaw does.
+ */
+import {
+  GatewayError, HANDSHAKE_METHOD, MIN_CLIENT_PROTOCOL_VERSION, MIN_NODE_PROTOCOL_VERSION, PROTOCOL_VERSION,
+  eventNames, methodNames, CloseCodes,
+  type ConnectParams, type HelloOk, type RequestFrame,
+} from '@switchboard/protocol';
+import { formatValidationErrors, type ProtocolValidators } from '@switchboard/protocol/validators';
+import { authenticateSharedSecret } from '../auth/authenticate.js';
+import type { GatewayServices } from '../context.js';
+import type { CallerInfo, Connection } from './connection.js';
+
+/** Server capability flags advertised in hello-ok.features.capabilities. */
+export const SERVER_CAPABILITIES: string[] = [];
+
+/** The outcome of a handshake attempt. */
+export type HandshakeResult =
+  | { ok: true; caller: CallerInfo; hello: HelloOk }
+  | { ok: false; error: GatewayError; closeCode: number; closeReason: string };
+
+function fail(error: GatewayError, closeCode: number = CloseCodes.POLICY_VIOLATION, closeReason = error.message): HandshakeResult {
+  return { ok: false, error, closeCode, closeReason };
+}
+
+/** Runs the handshake for the first request frame of a connection. */
+export function performHandshake(
+  conn: Connection,
+  frame: RequestFrame,
+  services: GatewayServices,
+  validators: ProtocolValidators,
+): HandshakeResult {
+  if (frame.method !== HANDSHAKE_METHOD) {
+    return fail(new GatewayError('INVALID_REQUEST', 'invalid handshake: first request must be connect'));
+  }
+  if (!validators.connectParams(frame.params)) {
+    return fail(new GatewayError('INVALID_REQUEST', `invalid connect params: ${formatValidationErrors(validators.connectParams.errors)}`));
+  }
+  const params = frame.params as ConnectParams;
+
+  const isNode = params.role === 'node' && params.client.mode === 'node';
+  const floor = isNode || params.client.mode === 'probe' ? MIN_NODE_PROTOCOL_VERSION : MIN_CLIENT_PROTOCOL_VERSION;
+  if (params.maxProtocol < PROTOCOL_VERSION || params.minProtocol > PROTOCOL_VERSION || params.maxProtocol < floor) {
+    return fail(
+      new GatewayError('INVALID_REQUEST', 'protocol mismatch', {
+        details: { code: 'PROTOCOL_MISMATCH', expectedProtocol: PROTOCOL_VERSION, minProtocol: params.minProtocol, maxProtocol: params.maxProtocol },
+      }),
+      CloseCodes.PROTOCOL_ERROR,
+      'protocol mismatch',
+    );
+  }
+  if (params.role !== undefined && params.role !== 'operator' && params.role !== 'node') {
+    return fail(new GatewayError('INVALID_REQUEST', 'invalid role'));
+  }
+
+  let grant;
+  try {
+    grant = authenticateSharedSecret(params, services.options.auth, conn.peer);
+  } catch (err) {
+    if (err instanceof GatewayError) return fail(err);
+    throw err;
+  }
+
+  const caller: CallerInfo = {
+    connId: conn.id,
+    role: grant.role,
+    scopes: grant.scopes,
+    client: params.client,
+    caps: params.caps ?? [],
+    authMethod: grant.authMethod,
+    peer: conn.peer,
+  };
+  const limits = services.options.limits;
+  const hello: HelloOk = {
+    type: 'hello-ok',
+    protocol: PROTOCOL_VERSION,
+    server: { version: services.version, connId: conn.id },
+    features: {
+      methods: methodNames().filter((m) => m !== HANDSHAKE_METHOD),
+      events: eventNames(),
+      capabilities: SERVER_CAPABILITIES,
+    },
+    snapshot: {
+      presence: services.presence.list(),
+      health: services.health.summary(),
+      stateVersion: { presence: services.presence.version, health: services.health.version },
+      uptimeMs: Date.now() - services.startedAt,
+      stateDir: services.options.stateDir,
+      sessionDefaults: { defaultAgentId: 'main', mainKey: 'main', mainSessionKey: 'agent:main:main' },
+      authMode: services.options.auth.mode,
+    },
+    auth: { role: grant.role, scopes: grant.scopes },
+    policy: {
+      maxPayload: limits.maxPayload,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      tickIntervalMs: limits.tickIntervalMs,
+      handshakeTimeoutMs: limits.handshakeTimeoutMs,
+      slowConsumerGraceMs: limits.slowConsumerGraceMs,
+      requestBudget: { ...limits.requestBudget },
+    },
+  };
+  return { ok: true, caller, hello };
+}

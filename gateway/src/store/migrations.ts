@@ -1,0 +1,32 @@
+/**
+ * The store's schema, as an ordered list of migrations. `PRAGMA user_version` records how far a
+ * database has come; start-up applies the missing steps, each in its own transaction, so a crash
+ * mid-migration leaves the previous version intact. Never edit a released migration: add one.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** 1, 2, 3, … with no gaps. */
+  readonly version: number;
+  readonly name: string;
+  up(db: Database): void;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'meta',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+      `);
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('created_at', String(Date.now()));
+    },
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -1,0 +1,153 @@
+/**
+ * The one error-code table. Every error on the wire carries one of these codes; `retryable`
+ * defaults from here, and `docs/protocol.md` lists the same rows (a test keeps them in sync).
+ *
+ * Codes and detail codes follow OpenClaw protocol v4, so OpenClaw clients branch on them unchanged.
+ */
+import type { ErrorShape } from './frames.js';
+
+/** What a top-level error code means and how a client should react. */
+export interface ErrorCodeSpec {
+  /** One sentence: when the gateway sends it. */
+  readonly meaning: string;
+  /** Whether retrying the same request later can succeed. */
+  readonly retryable: boolean;
+  /** The WebSocket close code that follows when this error ends a handshake; absent if it never closes. */
+  readonly closeCode?: number;
+}
+
+export const ErrorCodes = {
+  INVALID_REQUEST: {
+    meaning: 'The frame or its params do not match the schema, the method is unknown, or the handshake was malformed or failed authentication.',
+    retryable: false,
+    closeCode: 1008,
+  },
+  NOT_PAIRED: {
+    meaning: 'The device is not paired for the requested role or scopes; details.requestId names the pending pairing request to approve.',
+    retryable: false,
+    closeCode: 1008,
+  },
+  NOT_LINKED: {
+    meaning: 'The channel account is not linked yet (for example WhatsApp needs a QR scan).',
+    retryable: false,
+  },
+  FORBIDDEN: {
+    meaning: 'The caller is authenticated but lacks the role or scope the method needs; details.missingScope names it.',
+    retryable: false,
+  },
+  RATE_LIMITED: {
+    meaning: 'Too many requests or failed attempts from this caller; retryAfterMs says when to try again.',
+    retryable: true,
+    closeCode: 1008,
+  },
+  UNAVAILABLE: {
+    meaning: 'The gateway cannot do this right now: a node or channel is offline, a delivery failed, a limit was reached, or the gateway is shutting down.',
+    retryable: true,
+  },
+  AGENT_TIMEOUT: {
+    meaning: 'The agent run did not finish within its time limit.',
+    retryable: true,
+  },
+  APPROVAL_NOT_FOUND: {
+    meaning: 'The approval id is unknown or was already decided or expired.',
+    retryable: false,
+  },
+  INTERNAL_ERROR: {
+    meaning: 'The gateway hit an unexpected fault while handling the request; details.ref points at the gateway log line.',
+    retryable: false,
+  },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Machine-readable reasons carried in `error.details.code` (OpenClaw's connect and method detail codes). */
+export const ErrorDetailCodes = {
+  PROTOCOL_MISMATCH: 'The client offered a protocol range without this server\'s version.',
+  AUTH_REQUIRED: 'The gateway needs a credential and none was sent.',
+  AUTH_UNAUTHORIZED: 'The credential was not accepted.',
+  AUTH_TOKEN_MISSING: 'Token auth is on and connect.params.auth.token is missing.',
+  AUTH_TOKEN_MISMATCH: 'The gateway token does not match.',
+  AUTH_TOKEN_NOT_CONFIGURED: 'The client sent a token but the gateway has none configured.',
+  AUTH_PASSWORD_MISSING: 'Password auth is on and connect.params.auth.password is missing.',
+  AUTH_PASSWORD_MISMATCH: 'The gateway password does not match.',
+  AUTH_PASSWORD_NOT_CONFIGURED: 'The client sent a password but the gateway has none configured.',
+  AUTH_DEVICE_TOKEN_MISMATCH: 'The device token is unknown, revoked, or does not cover the requested scopes.',
+  AUTH_RATE_LIMITED: 'Too many failed attempts from this address; wait retryAfterMs.',
+  DEVICE_IDENTITY_REQUIRED: 'This connection must present a signed device identity.',
+  DEVICE_AUTH_INVALID: 'The device block is malformed.',
+  DEVICE_AUTH_DEVICE_ID_MISMATCH: 'device.id is not the SHA-256 of device.publicKey.',
+  DEVICE_AUTH_SIGNATURE_EXPIRED: 'device.signedAt is more than two minutes from the gateway clock.',
+  DEVICE_AUTH_NONCE_REQUIRED: 'device.nonce is missing.',
+  DEVICE_AUTH_NONCE_MISMATCH: 'device.nonce is not this connection\'s challenge nonce.',
+  DEVICE_AUTH_SIGNATURE_INVALID: 'The Ed25519 signature does not verify.',
+  DEVICE_AUTH_PUBLIC_KEY_INVALID: 'device.publicKey is not a valid Ed25519 key.',
+  PAIRING_REQUIRED: 'The device must be approved; see details.requestId.',
+  CONTROL_UI_ORIGIN_NOT_ALLOWED: 'The browser Origin is not the gateway\'s own origin or in the allowlist.',
+  MISSING_SCOPE: 'The caller lacks details.missingScope.',
+  ROLE_NOT_ALLOWED: 'The method is reserved for another role (operator or node).',
+  PAYLOAD_TOO_LARGE: 'The frame exceeds policy.maxPayload.',
+  CONNECTION_BUDGET_EXCEEDED: 'The connection sent more requests than its budget allows.',
+} as const;
+export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
+
+/** WebSocket close codes the gateway uses, with the reason text it sends. */
+export const CloseCodes = {
+  NORMAL: 1000,
+  /** Protocol version mismatch (OpenClaw v3+ convention). */
+  PROTOCOL_ERROR: 1002,
+  /** Handshake failure, auth failure, pairing required, slow consumer, abuse. */
+  POLICY_VIOLATION: 1008,
+  /** A frame larger than the hard limit. */
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  /** Gateway shutting down or restarting; reconnect after `restartExpectedMs`. */
+  SERVICE_RESTART: 1012,
+  /** Client-side: nothing heard for twice the tick interval. */
+  TICK_TIMEOUT: 4000,
+} as const;
+
+/** Options for {@link GatewayError}. */
+export interface GatewayErrorOptions {
+  details?: unknown;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+/**
+ * The error handlers throw and clients receive. Its shape is the wire `ErrorShape`;
+ * `retryable` defaults from {@link ErrorCodes}.
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode | (string & {});
+  readonly details?: unknown;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode | (string & {}), message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.details = options.details;
+    this.retryable = options.retryable ?? (ErrorCodes as Record<string, ErrorCodeSpec>)[code]?.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** The wire form. */
+  toShape(): ErrorShape {
+    const shape: ErrorShape = { code: this.code, message: this.message || this.code };
+    if (this.details !== undefined) shape.details = this.details;
+    shape.retryable = this.retryable;
+    if (this.retryAfterMs !== undefined) shape.retryAfterMs = this.retryAfterMs;
+    return shape;
+  }
+
+  /** Rebuilds an error received on the wire. */
+  static fromShape(shape: ErrorShape): GatewayError {
+    return new GatewayError(shape.code, shape.message, {
+      details: shape.details,
+      retryable: shape.retryable,
+      retryAfterMs: shape.retryAfterMs,
+    });
+  }
+}

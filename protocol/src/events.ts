@@ -1,0 +1,25 @@
+/**
+ * THE event table: every event the gateway pushes, merged from the area files. The broadcaster
+ * reads `access` (who may receive it), `droppable` (skip for slow consumers) and `targeted` (no seq).
+ */
+import type { EventSpec } from './method.js';
+import { connectEvents } from './connect.js';
+import { presenceEvents } from './presence.js';
+import { systemEvents } from './system.js';
+
+export const events = {
+  ...connectEvents,
+  ...presenceEvents,
+  ...systemEvents,
+} as const satisfies Record<string, EventSpec>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+
+export function eventNames(): EventName[] {
+  return Object.keys(events) as EventName[];
+}
+
+export function isEventName(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}

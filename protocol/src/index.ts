@@ -1,0 +1,13 @@
+// Re-exports only. Each area lives in its own file with the same sections: shapes, events, method entries.
+export * from './version.js';
+export * from './primitives.js';
+export * from './frames.js';
+export * from './errors.js';
+export * from './scopes.js';
+export * from './method.js';
+export * from './presence.js';
+export * from './system.js';
+export * from './connect.js';
+export * from './device-auth.js';
+export * from './methods.js';
+export * from './events.js';

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Tests import workspace packages from their TypeScript sources ("source" export condition);
+    // spawned processes (CLI, daemon) run the built dist/.
+    conditions: ['source'],
+  },
+  ssr: {
+    resolve: { conditions: ['source'], externalConditions: ['source'] },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    // Two cores: suites that boot gateways run at most two at a time.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
