@@ -10,6 +10,7 @@ import type { PresenceRegistry } from './state/presence.js';
 import type { HealthMonitor } from './state/health.js';
 import type { GatewayOptions } from './options.js';
 import type { SqliteStore } from './store/store.js';
+import type { ReplayStore } from './server/replay.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -24,6 +25,8 @@ export interface GatewayServices {
   readonly health: HealthMonitor;
   readonly connections: ConnectionRegistry;
   readonly broadcaster: Broadcaster;
+  /** Replay rings of connections that asked for resume. */
+  readonly replay: ReplayStore;
   /** The one durable store (SQLite in the state directory). */
   readonly store: SqliteStore;
   /** The port actually bound (differs from options.port when that was 0). */

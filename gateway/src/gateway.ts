@@ -18,6 +18,7 @@ import { Broadcaster, ConnectionRegistry } from './server/broadcaster.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { HttpRoutes } from './server/http.js';
 import { WsServer } from './server/ws-server.js';
+import { ReplayStore } from './server/replay.js';
 import { PresenceRegistry } from './state/presence.js';
 import { HealthMonitor } from './state/health.js';
 import { handlers } from './methods/index.js';
@@ -55,6 +56,8 @@ export class Gateway {
     this.validators = compileValidators();
     const connections = new ConnectionRegistry();
     const broadcaster = new Broadcaster(connections);
+    const replay = new ReplayStore(options.limits.replay);
+    broadcaster.setTap(replay);
     let presence: PresenceRegistry;
     let health: HealthMonitor;
     presence = new PresenceRegistry(
@@ -72,15 +75,21 @@ export class Gateway {
       health,
       connections,
       broadcaster,
+      replay,
       store,
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
     this.dispatcher = new Dispatcher(this.services, handlers, this.validators, this.drain.signal, log.child({ ns: 'gateway:rpc' }));
-    this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }));
+    this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }), {
+      onSequencedEvent: (conn, seq, frame) => replay.record(conn.id, seq, frame),
+    });
     this.ws.addHooks({
       opened: (conn) => presence.connected(conn.caller!),
-      closed: (conn) => presence.disconnected(conn.caller!),
+      closed: (conn) => {
+        presence.disconnected(conn.caller!);
+        replay.detach(conn.id);
+      },
     });
     this.http = new HttpRoutes(() => this.stateValue === 'ready');
   }
@@ -140,6 +149,7 @@ export class Gateway {
     this.server.on('error', (err) => log.error({ err }, 'http server error'));
     this.ws.start();
     this.services.health.start(this.options.limits.healthRefreshMs);
+    this.services.replay.start();
     this.stateValue = 'ready';
     log.child({ ns: 'gateway' }).info({ url: this.url, stateDir: this.options.stateDir, authMode: this.options.auth.mode }, 'gateway ready');
   }
@@ -165,6 +175,7 @@ export class Gateway {
     this.server.closeAllConnections?.();
     await closed;
     this.services.health.stop();
+    this.services.replay.stop();
     this.services.store.close();
     this.stateValue = 'stopped';
     log.info({ reason }, 'gateway stopped');

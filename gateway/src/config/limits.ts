@@ -26,6 +26,8 @@ export interface Limits {
   maxFailedRequestsPerMinute: number;
   /** Frames a connection may send while its handshake is still being processed. */
   maxPendingHandshakeFrames: number;
+  /** Resume rings (`switchboard.resume`): frames and bytes kept per connection, how long a closed one waits, how many closed ones at most. */
+  replay: { maxEvents: number; maxBytes: number; ttlMs: number; maxDetached: number };
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -40,6 +42,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   requestBudget: Object.freeze({ maxRequests: 100_000, windowMs: 10_000 }),
   maxFailedRequestsPerMinute: 120,
   maxPendingHandshakeFrames: 16,
+  replay: Object.freeze({ maxEvents: 2_000, maxBytes: 2 * 1024 * 1024, ttlMs: 120_000, maxDetached: 1_000 }),
 });
 
 /** Merges overrides onto the defaults. */
@@ -48,5 +51,6 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     ...DEFAULT_LIMITS,
     ...overrides,
     requestBudget: { ...DEFAULT_LIMITS.requestBudget, ...overrides.requestBudget },
+    replay: { ...DEFAULT_LIMITS.replay, ...overrides.replay },
   };
 }

@@ -55,8 +55,20 @@ export function canReceive(caller: CallerInfo, access: Access | undefined): bool
   return caller.role === 'operator' && scopeSatisfies(caller.scopes, access);
 }
 
+/** Receives every broadcast after live delivery (the resume store captures for closed connections). */
+export interface BroadcastTap {
+  capture(event: EventName, payloadJson: string, stateVersionJson: string | undefined, filter?: (caller: CallerInfo) => boolean): void;
+}
+
 export class Broadcaster {
+  private tap: BroadcastTap | undefined;
+
   constructor(private readonly connections: ConnectionRegistry) {}
+
+  /** Installs the tap that sees every broadcast (one at most). */
+  setTap(tap: BroadcastTap): void {
+    this.tap = tap;
+  }
 
   /** Sends an event to every open connection allowed to receive it. Returns how many got it. */
   broadcast<E extends EventName>(event: E, payload: PayloadOf<Events[E]>, options: BroadcastOptions = {}): number {
@@ -73,6 +85,7 @@ export class Broadcaster {
       if (options.filter && !options.filter(caller)) continue;
       if (conn.sendSequencedEvent(eventJson, payloadJson, spec.droppable, svJson) === 'sent') delivered++;
     }
+    this.tap?.capture(event, payloadJson, svJson, options.filter);
     return delivered;
   }
 

@@ -12,13 +12,14 @@ import { formatValidationErrors, type ProtocolValidators } from '@switchboard/pr
 import { authenticateSharedSecret } from '../auth/authenticate.js';
 import type { GatewayServices } from '../context.js';
 import type { CallerInfo, Connection } from './connection.js';
+import { RESUME_CAPABILITY, ReplayStore, type ResumeOutcome } from './replay.js';
 
 /** Server capability flags advertised in hello-ok.features.capabilities. */
-export const SERVER_CAPABILITIES: string[] = [];
+export const SERVER_CAPABILITIES: string[] = [RESUME_CAPABILITY];
 
 /** The outcome of a handshake attempt. */
 export type HandshakeResult =
-  | { ok: true; caller: CallerInfo; hello: HelloOk }
+  | { ok: true; caller: CallerInfo; hello: HelloOk; resume?: ResumeOutcome & { requested: boolean } }
   | { ok: false; error: GatewayError; closeCode: number; closeReason: string };
 
 function fail(error: GatewayError, closeCode: number = CloseCodes.POLICY_VIOLATION, closeReason = error.message): HandshakeResult {
@@ -101,5 +102,12 @@ export function performHandshake(
       requestBudget: { ...limits.requestBudget },
     },
   };
-  return { ok: true, caller, hello };
+  if (!ReplayStore.wants(caller)) return { ok: true, caller, hello };
+  hello.policy.replay = { maxEvents: services.replay.limits.maxEvents, maxBytes: services.replay.limits.maxBytes, ttlMs: services.replay.limits.ttlMs };
+  if (!params.resume) return { ok: true, caller, hello, resume: { resumed: false, requested: false } };
+  const outcome = services.replay.resume(params.resume.token, params.resume.lastSeq, caller);
+  // Numbering continues from the old connection so the client's lastSeq stays meaningful.
+  if (outcome.resumed) conn.continueSeqFrom(outcome.lastSeq);
+  if (outcome.resumed && outcome.staleConnId) services.connections.get(outcome.staleConnId)?.close(1000, 'resumed on a new connection');
+  return { ok: true, caller, hello, resume: { ...outcome, requested: true } };
 }

@@ -180,7 +180,18 @@ export class WsServer {
       return;
     }
     conn.open(result.caller);
+    if (result.resume) {
+      const token = this.services.replay.attach(conn);
+      result.hello.resume = { token, resumed: result.resume.resumed, ...(result.resume.requested && !result.resume.resumed ? { resync: true } : {}) };
+    }
     conn.sendResponse(req.id, result.hello);
+    if (result.resume?.resumed) {
+      // Missed events first, in order, with their original numbers; live events follow.
+      for (const frame of result.resume.frames) {
+        conn.sendText(frame);
+        this.services.replay.record(conn.id, JSON.parse(frame).seq, frame);
+      }
+    }
     for (const h of this.hooks) h.opened?.(conn);
     for (const pending of conn.pendingFrames.splice(0)) this.onMessage(conn, pending, false);
   }
