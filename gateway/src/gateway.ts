@@ -19,6 +19,8 @@ import { Dispatcher } from './server/dispatcher.js';
 import { HttpRoutes } from './server/http.js';
 import { WsServer } from './server/ws-server.js';
 import { ReplayStore } from './server/replay.js';
+import { staticRoute } from './server/static.js';
+import { findWebchatDir } from './server/webchat.js';
 import { PresenceRegistry } from './state/presence.js';
 import { HealthMonitor } from './state/health.js';
 import { handlers } from './methods/index.js';
@@ -92,6 +94,8 @@ export class Gateway {
       },
     });
     this.http = new HttpRoutes(() => this.stateValue === 'ready');
+    const webchat = options.webchatDir === false ? undefined : (options.webchatDir ?? findWebchatDir());
+    if (webchat) this.http.add(staticRoute(webchat));
   }
 
   /** Validates options, binds the port and starts the timers. */

@@ -27,6 +27,8 @@ export interface GatewayOptions {
   log: Log;
   /** Install SIGTERM/SIGINT handlers (the process entry point does; embedded use does not). */
   handleSignals: boolean;
+  /** Directory of the WebChat bundle served at `/`; default: the installed `@switchboard/webchat`; `false` disables it. */
+  webchatDir?: string | false;
 }
 
 export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log'>> {
@@ -48,5 +50,6 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     hostName: input.hostName ?? hostname(),
     log: input.log,
     handleSignals: input.handleSignals ?? false,
+    webchatDir: input.webchatDir,
   };
 }

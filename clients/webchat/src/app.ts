@@ -1,0 +1,266 @@
+/**
+ * The WebChat controller: connection state, the session list, the transcript of the current
+ * session (history + live `chat` events), the composer with send and abort.
+ */
+import type { ClientState, GatewayClient } from '@switchboard/sdk';
+import { createConnection, storeToken, storedToken } from './connection.js';
+import { clear, h } from './dom.js';
+import { fromHistory, textOf, type ViewMessage } from './messages.js';
+import { loadBrowserIdentity } from './identity.js';
+
+const MAIN_SESSION = 'agent:main:main';
+
+interface SessionRow {
+  key: string;
+  title: string;
+  updatedAt?: number;
+}
+
+interface ChatEventPayload {
+  runId: string;
+  sessionKey: string;
+  state: 'delta' | 'final' | 'aborted' | 'error' | 'status';
+  message?: unknown;
+  deltaText?: string;
+  errorMessage?: string;
+}
+
+export class App {
+  private client: GatewayClient | undefined;
+  private state: ClientState = 'idle';
+  private sessions: SessionRow[] = [];
+  private current = new URLSearchParams(location.hash.slice(1)).get('session') || MAIN_SESSION;
+  private messages: ViewMessage[] = [];
+  private readonly elements = new Map<string, HTMLElement>();
+  private banner: { text: string; error?: boolean } | undefined;
+  private needsLogin = false;
+
+  private readonly root: HTMLElement;
+  private readonly connPill = h('span', { class: 'conn', 'data-state': 'idle', 'data-testid': 'connection' }, 'connecting');
+  private readonly bannerEl = h('div', { class: 'banner', hidden: true, role: 'status' });
+  private readonly sessionList = h('nav', { 'aria-label': 'Sessions', 'data-testid': 'sessions' });
+  private readonly transcript = h('section', { class: 'transcript', 'aria-live': 'polite', 'data-testid': 'transcript' });
+  private readonly input = h('textarea', { placeholder: 'Message your agent…', 'aria-label': 'Message', 'data-testid': 'input' });
+  private readonly sendButton = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send');
+  private readonly abortButton = h('button', { type: 'button', 'data-testid': 'abort', disabled: true }, 'Stop');
+
+  constructor(root: HTMLElement) {
+    this.root = root;
+  }
+
+  async start(): Promise<void> {
+    this.layout();
+    await this.connect();
+  }
+
+  // ── connection ───────────────────────────────────────────────────────────────────────────
+
+  private async connect(): Promise<void> {
+    this.client?.close();
+    const device = await loadBrowserIdentity().catch(() => undefined);
+    const client = createConnection({
+      onState: (s) => this.setConnState(s),
+      onResync: () => void this.reload(),
+      onAuthFailed: (message) => this.authFailed(message),
+    }, device);
+    this.client = client;
+    client.on('chat', (p) => this.onChatEvent(p as unknown as ChatEventPayload));
+    try {
+      await client.start();
+      this.needsLogin = false;
+      this.setBanner(undefined);
+      await this.reload();
+    } catch {
+      // authFailed() or the state pill already tells the user.
+    }
+  }
+
+  private setConnState(state: ClientState): void {
+    this.state = state;
+    this.connPill.dataset.state = state;
+    this.connPill.textContent = { idle: 'offline', connecting: 'connecting…', open: 'connected', reconnecting: 'reconnecting…', closed: 'disconnected' }[state];
+    this.updateComposer();
+  }
+
+  private authFailed(message: string): void {
+    this.needsLogin = true;
+    this.setBanner(`The gateway refused this browser: ${message}`, true);
+    this.layout();
+  }
+
+  // ── data ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Re-fetches the session list and the current transcript (first connect, or after a resync). */
+  private async reload(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const [list, history] = await Promise.all([
+      client.request('sessions.list', { limit: 100 }).catch(() => undefined),
+      client.request('chat.history', { sessionKey: this.current, limit: 200 }).catch(() => undefined),
+    ]);
+    this.sessions = normaliseSessions(list);
+    if (!this.sessions.some((s) => s.key === this.current)) this.sessions.unshift({ key: this.current, title: titleOf(this.current) });
+    const rows = (history as { messages?: unknown[] } | undefined)?.messages ?? [];
+    const streaming = this.messages.filter((m) => m.streaming);
+    this.messages = [...fromHistory(rows), ...streaming];
+    this.renderSessions();
+    this.renderTranscript();
+  }
+
+  private onChatEvent(p: ChatEventPayload): void {
+    if (p.sessionKey !== this.current) {
+      const row = this.sessions.find((s) => s.key === p.sessionKey);
+      if (row) row.updatedAt = Date.now();
+      else this.sessions.unshift({ key: p.sessionKey, title: titleOf(p.sessionKey), updatedAt: Date.now() });
+      this.renderSessions();
+      return;
+    }
+    let msg = this.messages.find((m) => m.runId === p.runId && m.role === 'assistant');
+    if (!msg) {
+      msg = { key: `run-${p.runId}`, role: 'assistant', text: '', runId: p.runId, streaming: true };
+      this.messages.push(msg);
+    }
+    if (p.state === 'delta') {
+      const text = p.message !== undefined ? textOf(p.message) : msg.text + (p.deltaText ?? '');
+      msg.text = text;
+      msg.streaming = true;
+    } else if (p.state === 'final') {
+      if (p.message !== undefined) msg.text = textOf(p.message);
+      msg.streaming = false;
+    } else if (p.state === 'aborted') {
+      if (p.message !== undefined) msg.text = textOf(p.message);
+      msg.streaming = false;
+      msg.note = 'stopped';
+      msg.noteKind = 'aborted';
+    } else if (p.state === 'error') {
+      msg.streaming = false;
+      msg.note = p.errorMessage ?? 'the run failed';
+      msg.noteKind = 'error';
+    }
+    this.renderMessage(msg);
+    this.updateComposer();
+  }
+
+  // ── actions ──────────────────────────────────────────────────────────────────────────────
+
+  private async send(): Promise<void> {
+    const text = this.input.value.trim();
+    if (!text || !this.client || this.state !== 'open') return;
+    const idempotencyKey = crypto.randomUUID();
+    this.input.value = '';
+    const mine: ViewMessage = { key: idempotencyKey, role: 'user', text, timestamp: Date.now() };
+    this.messages.push(mine);
+    this.renderMessage(mine);
+    try {
+      await this.client.request('chat.send', { sessionKey: this.current, message: text, idempotencyKey });
+    } catch (err) {
+      mine.note = `not sent: ${(err as Error).message}`;
+      mine.noteKind = 'error';
+      this.renderMessage(mine);
+    }
+  }
+
+  private async abort(): Promise<void> {
+    const run = this.messages.find((m) => m.streaming && m.runId);
+    if (!run || !this.client) return;
+    await this.client.request('chat.abort', { sessionKey: this.current, runId: run.runId }).catch((err) => this.setBanner(`Could not stop: ${(err as Error).message}`, true));
+  }
+
+  private switchTo(key: string): void {
+    if (key === this.current) return;
+    this.current = key;
+    history.replaceState(null, '', `#session=${encodeURIComponent(key)}`);
+    this.messages = [];
+    this.renderSessions();
+    this.renderTranscript();
+    void this.reload();
+  }
+
+  private newChat(): void {
+    const key = `agent:main:chat-${Date.now().toString(36)}`;
+    this.sessions.unshift({ key, title: 'New chat', updatedAt: Date.now() });
+    this.switchTo(key);
+  }
+
+  // ── rendering ────────────────────────────────────────────────────────────────────────────
+
+  private layout(): void {
+    clear(this.root);
+    this.root.classList.toggle('login-mode', this.needsLogin);
+    const header = h('header', {}, h('h1', {}, 'Switchboard'), this.connPill, h('span', { class: 'spacer' }));
+    if (this.needsLogin) {
+      const tokenInput = h('input', { type: 'password', placeholder: 'Gateway token', 'aria-label': 'Gateway token', autocomplete: 'off', 'data-testid': 'token' });
+      const form = h('form', { class: 'login', onsubmit: (ev: Event) => { ev.preventDefault(); storeToken(tokenInput.value.trim() || undefined); this.needsLogin = false; this.layout(); void this.connect(); } },
+        h('h2', {}, 'Connect to your gateway'),
+        h('p', {}, 'This browser is not paired with the gateway. Paste the gateway token (from `switchboard config get auth.token`, or the token you configured). It is stored in this browser only.'),
+        tokenInput,
+        h('button', { type: 'submit', class: 'primary' }, 'Connect'),
+        storedToken() ? h('button', { type: 'button', onclick: () => { storeToken(undefined); this.layout(); } }, 'Forget stored token') : null);
+      this.root.append(header, this.bannerEl, form);
+      return;
+    }
+    const composer = h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); void this.send(); } }, this.input, this.sendButton, this.abortButton);
+    this.input.onkeydown = (ev) => { if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); void this.send(); } };
+    this.abortButton.onclick = () => void this.abort();
+    const aside = h('aside', {}, h('button', { class: 'new', type: 'button', 'data-testid': 'new-chat', onclick: () => this.newChat() }, '+ New chat'), this.sessionList);
+    const main = h('main', {}, this.bannerEl, this.transcript, composer);
+    this.root.append(header, aside, main);
+    this.renderSessions();
+    this.renderTranscript();
+    this.updateComposer();
+  }
+
+  private setBanner(text: string | undefined, error = false): void {
+    this.banner = text ? { text, error } : undefined;
+    this.bannerEl.hidden = !this.banner;
+    this.bannerEl.className = `banner${error ? ' error' : ''}`;
+    this.bannerEl.textContent = text ?? '';
+  }
+
+  private renderSessions(): void {
+    clear(this.sessionList);
+    for (const s of this.sessions) {
+      this.sessionList.append(h('button', { class: 'session', type: 'button', 'aria-current': s.key === this.current ? 'true' : 'false', onclick: () => this.switchTo(s.key) },
+        s.title, h('small', {}, s.key)));
+    }
+  }
+
+  private renderTranscript(): void {
+    clear(this.transcript);
+    this.elements.clear();
+    for (const m of this.messages) this.renderMessage(m);
+  }
+
+  private renderMessage(m: ViewMessage): void {
+    let el = this.elements.get(m.key);
+    if (!el) {
+      el = h('div', { 'data-role': m.role });
+      this.elements.set(m.key, el);
+      this.transcript.append(el);
+    }
+    el.className = `msg ${m.role}${m.streaming ? ' streaming' : ''}${m.noteKind ? ` ${m.noteKind}` : ''}`;
+    el.textContent = m.text;
+    if (m.note) el.append(h('span', { class: 'meta' }, m.note));
+    this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+
+  private updateComposer(): void {
+    const open = this.state === 'open';
+    this.sendButton.disabled = !open;
+    this.abortButton.disabled = !open || !this.messages.some((m) => m.streaming);
+  }
+}
+
+function titleOf(key: string): string {
+  if (key === MAIN_SESSION) return 'Main';
+  return key.split(':').slice(2).join(':') || key;
+}
+
+function normaliseSessions(list: unknown): SessionRow[] {
+  const rows = Array.isArray(list) ? list : ((list as { sessions?: unknown[] } | undefined)?.sessions ?? []);
+  return rows.map((r) => {
+    const s = r as { key?: string; label?: string; title?: string; displayName?: string; derivedTitle?: string; updatedAt?: number };
+    const key = s.key ?? MAIN_SESSION;
+    return { key, title: s.label || s.title || s.displayName || s.derivedTitle || titleOf(key), updatedAt: s.updatedAt };
+  });
+}

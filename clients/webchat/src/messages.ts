@@ -1,0 +1,60 @@
+/**
+ * Transcript messages as the WebChat shows them, normalised from `chat.history` rows and `chat`
+ * events (OpenClaw shapes: `{role, content:[{type:"text", text}], timestamp}` or a plain string).
+ */
+export type Role = 'user' | 'assistant' | 'tool' | 'system';
+
+export interface ViewMessage {
+  key: string;
+  role: Role;
+  text: string;
+  timestamp?: number;
+  runId?: string;
+  /** Still streaming. */
+  streaming?: boolean;
+  /** Ended by abort or error; the note says how. */
+  note?: string;
+  noteKind?: 'aborted' | 'error';
+}
+
+/** Extracts displayable text from a transcript message of any of the protocol's shapes. */
+export function textOf(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (!message || typeof message !== 'object') return '';
+  const m = message as { content?: unknown; text?: unknown };
+  if (typeof m.text === 'string') return m.text;
+  if (typeof m.content === 'string') return m.content;
+  if (Array.isArray(m.content)) {
+    return m.content
+      .map((b: { type?: string; text?: string; name?: string; result?: unknown }) => {
+        if (b?.type === 'text' && typeof b.text === 'string') return b.text;
+        if (b?.type === 'toolCall' || b?.type === 'tool_use') return `⚙ ${b.name ?? 'tool'}`;
+        return '';
+      })
+      .filter(Boolean)
+      .join('\n');
+  }
+  return '';
+}
+
+export function roleOf(message: unknown): Role {
+  const r = (message as { role?: string } | null)?.role;
+  if (r === 'user' || r === 'assistant' || r === 'tool' || r === 'system') return r;
+  if (r === 'toolResult') return 'tool';
+  return 'system';
+}
+
+/** Builds view messages from a `chat.history` answer. */
+export function fromHistory(rows: unknown[]): ViewMessage[] {
+  return rows.map((row, i) => {
+    const r = row as { id?: string; timestamp?: number; runId?: string; aborted?: boolean; stopReason?: string };
+    return {
+      key: r.id ?? `h${i}`,
+      role: roleOf(row),
+      text: textOf(row),
+      timestamp: r.timestamp,
+      runId: r.runId,
+      ...(r.aborted || r.stopReason === 'aborted' ? { note: 'stopped', noteKind: 'aborted' as const } : {}),
+    };
+  }).filter((m) => m.text.length > 0);
+}
