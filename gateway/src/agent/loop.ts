@@ -120,8 +120,7 @@ export async function* agentLoop(options: AgentLoopOptions): AsyncGenerator<Agen
       yield f.event;
       return f.result;
     }
-    if (finish.reason === 'aborted' || (signal.aborted && calls.length > 0)) {
-      for (const call of calls) yield* closeUnrun(call, INTERRUPTED, 'interrupted', persist);
+    if (finish.reason === 'aborted') {
       const e = end('aborted');
       yield e.event;
       return e.result;

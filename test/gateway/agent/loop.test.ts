@@ -121,6 +121,26 @@ describe('agent loop with the echo provider', () => {
     expectClosedTranscript(result.messages);
   });
 
+  it('abort landing after the model asked for tools: none runs, each is closed as interrupted', async () => {
+    const controller = new AbortController();
+    let ran = 0;
+    const reg = new ToolRegistry();
+    reg.register({ name: 'count', description: 'x', parameters: { type: 'object' }, run: () => ++ran });
+    const provider: ModelProvider = {
+      id: 'scripted', model: 'm',
+      async *stream() {
+        const calls = [{ id: 'k1', name: 'count', arguments: '{}' }, { id: 'k2', name: 'count', arguments: '{}' }];
+        controller.abort();
+        yield { type: 'finish' as const, reason: 'tool_calls' as const, text: '', toolCalls: calls };
+      },
+    };
+    const { events, result } = await drive({ provider, tools: reg, request: { messages: [{ role: 'user', content: 'go' }] }, signal: controller.signal });
+    expect(ran).toBe(0);
+    expect(events.filter((e) => e.type === 'tool').map((e) => [(e as { phase: string }).phase, (e as { toolCallId: string }).toolCallId])).toEqual([['result', 'k1'], ['result', 'k2']]);
+    expect(result.stopReason).toBe('aborted');
+    expectClosedTranscript(result.messages);
+  });
+
   it('abort while the model streams: the partial text is kept as a row, run ends aborted', async () => {
     const controller = new AbortController();
     const seen: AgentLoopEvent[] = [];

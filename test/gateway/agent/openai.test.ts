@@ -2,7 +2,6 @@
 // streams text and tool calls, and the shapes real servers differ in.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { createLog } from '../../../gateway/src/log.js';
 import { OpenAIProvider, type OpenAIProviderOptions } from '../../../gateway/src/agent/providers/openai.js';
 import type { ModelRequest, ProviderEvent } from '../../../gateway/src/agent/provider.js';
@@ -174,7 +173,7 @@ describe('openai provider: the API key', () => {
   it('never writes the key to a log line or an error message, even when the server echoes it', async () => {
     const lines: string[] = [];
     const destination = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
-    const log = await createLog({ level: 'debug', destination: destination as unknown as pino.DestinationStream });
+    const log = await createLog({ level: 'debug', destination });
     const secret = 'sk-secret-echoed-987654321';
     fake.enqueue(errorResponse(401, `Incorrect API key provided: ${secret}`), errorResponse(500, `upstream failed for key ${secret}`));
     const p = new OpenAIProvider({ baseUrl: fake.baseUrl, model: 'm', env: { SWITCHBOARD_OPENAI_API_KEY: secret }, log, retry: { maxAttempts: 1 } });

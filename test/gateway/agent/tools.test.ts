@@ -49,7 +49,7 @@ describe('ToolRegistry', () => {
   it('answers an unknown tool, bad JSON and schema violations with an error outcome, without running', async () => {
     let ran = 0;
     const reg = new ToolRegistry();
-    reg.register({ ...add, run: (args) => { ran++; return add.run(args, undefined as never); } });
+    reg.register({ ...add, run: (args: { a: number; b: number }) => { ran++; return add.run(args, undefined as never); } });
     const unknown = await reg.execute(call('nope', {}), live());
     expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_tool' } });
     expect(unknown.content).toMatch(/^error: there is no tool named "nope"; the tools on offer are: add/);
