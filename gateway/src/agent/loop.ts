@@ -58,95 +58,125 @@ const MAX_PENDING_UPDATES = 32;
 
 const INTERRUPTED = 'interrupted: the run was aborted before this tool ran';
 
+/** What one provider call produced. */
+interface Turn {
+  text: string;
+  reason: StopReason;
+  toolCalls: ToolCall[];
+  error?: ProviderError;
+}
+
+/** The run's state: transcript rows, usage, and how to end it. */
+class RunRecord {
+  readonly startedAt = Date.now();
+  readonly history: ModelMessage[];
+  readonly messages: ModelMessage[] = [];
+  usage: Usage | undefined;
+  /** Text of the latest assistant turn. */
+  text = '';
+
+  constructor(initial: ModelMessage[]) {
+    this.history = [...initial];
+  }
+
+  persist(message: ModelMessage): AgentLoopEvent {
+    this.history.push(message);
+    this.messages.push(message);
+    return { type: 'message', message };
+  }
+
+  end(stopReason: StopReason): { event: AgentLoopEvent; result: AgentLoopResult } {
+    const usage = this.usage ? { usage: this.usage } : {};
+    return {
+      event: { type: 'lifecycle', phase: 'end', stopReason, aborted: stopReason === 'aborted', startedAt: this.startedAt, endedAt: Date.now(), ...usage },
+      result: { stopReason, text: this.text, messages: this.messages, ...usage },
+    };
+  }
+
+  fail(message: string, kind: LoopErrorKind, extra: { status?: number; retryAfterMs?: number } = {}): { event: AgentLoopEvent; result: AgentLoopResult } {
+    const usage = this.usage ? { usage: this.usage } : {};
+    const defined = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+    return {
+      event: { type: 'lifecycle', phase: 'error', error: message, errorKind: kind, ...defined, startedAt: this.startedAt, endedAt: Date.now(), ...usage },
+      result: { stopReason: 'error', text: this.text, messages: this.messages, ...usage, error: { message, kind } },
+    };
+  }
+}
+
 /** Runs provider ⇄ tools to a final answer; see the module comment. */
 export async function* agentLoop(options: AgentLoopOptions): AsyncGenerator<AgentLoopEvent, AgentLoopResult> {
-  const { provider, signal } = options;
+  const { signal } = options;
   const tools = options.tools ?? new ToolRegistry();
   const maxRounds = options.maxToolRounds ?? 8;
-  const startedAt = Date.now();
-  const history = [...options.request.messages];
-  const messages: ModelMessage[] = [];
-  let usage: Usage | undefined;
-  let text = '';
-  const persist = (message: ModelMessage): AgentLoopEvent => {
-    history.push(message);
-    messages.push(message);
-    return { type: 'message', message };
-  };
-  const end = (stopReason: StopReason): { event: AgentLoopEvent; result: AgentLoopResult } => ({
-    event: { type: 'lifecycle', phase: 'end', stopReason, aborted: stopReason === 'aborted', startedAt, endedAt: Date.now(), ...(usage ? { usage } : {}) },
-    result: { stopReason, text, messages, ...(usage ? { usage } : {}) },
-  });
-  const fail = (message: string, kind: LoopErrorKind, extra: { status?: number; retryAfterMs?: number } = {}) => ({
-    event: { type: 'lifecycle', phase: 'error', error: message, errorKind: kind, ...extra, startedAt, endedAt: Date.now(), ...(usage ? { usage } : {}) } as AgentLoopEvent,
-    result: { stopReason: 'error' as const, text, messages, ...(usage ? { usage } : {}), error: { message, kind } },
-  });
-
-  yield { type: 'lifecycle', phase: 'start', startedAt };
+  const run = new RunRecord(options.request.messages);
+  yield { type: 'lifecycle', phase: 'start', startedAt: run.startedAt };
   for (let round = 0; ; round++) {
-    if (signal.aborted) {
-      const e = end('aborted');
-      yield e.event;
-      return e.result;
+    if (signal.aborted) return yield* finish(run.end('aborted'));
+    const turn = yield* streamTurn(options, tools, run, round);
+    const calls = turn.reason === 'tool_calls' ? turn.toolCalls : [];
+    if (turn.text || calls.length > 0) yield run.persist({ role: 'assistant', content: turn.text, ...(calls.length > 0 ? { toolCalls: calls } : {}) });
+    if (turn.reason === 'error') {
+      const e = turn.error;
+      return yield* finish(run.fail(e?.message ?? 'the model provider failed', e ? e.kind : 'internal', { status: e?.status, retryAfterMs: e?.retryAfterMs }));
     }
-    text = '';
-    let finish: { reason: StopReason; toolCalls: ToolCall[]; error?: ProviderError } | undefined;
-    try {
-      const request: ModelRequest = { ...options.request, messages: [...history] };
-      const definitions = tools.definitions();
-      if (definitions.length > 0) request.tools = definitions;
-      for await (const ev of provider.stream(request, signal)) {
-        if (ev.type === 'text') {
-          text += ev.delta;
-          yield { type: 'assistant', text, delta: ev.delta, round };
-        } else if (ev.type === 'usage') {
-          usage = addUsage(usage, ev.usage);
-        } else if (ev.type === 'finish') {
-          finish = { reason: ev.reason, toolCalls: ev.toolCalls, ...(ev.error ? { error: ev.error } : {}) };
-          break;
-        }
-      }
-    } catch (error) {
-      // A provider broke its contract (it must not throw): end the run cleanly, never the daemon.
-      finish = { reason: 'error', toolCalls: [], error: new ProviderError('bad_response', `the model provider failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`) };
-    }
-    if (!finish) finish = { reason: signal.aborted ? 'aborted' : 'error', toolCalls: [], error: signal.aborted ? undefined : new ProviderError('bad_response', 'the model provider ended without a finish event') };
-    const calls = finish.reason === 'tool_calls' ? finish.toolCalls : [];
-    if (text || calls.length > 0) yield persist({ role: 'assistant', content: text, ...(calls.length > 0 ? { toolCalls: calls } : {}) });
-
-    if (finish.reason === 'error') {
-      const err = finish.error;
-      const f = fail(err?.message ?? 'the model provider failed', err ? err.kind : 'internal', { status: err?.status, retryAfterMs: err?.retryAfterMs });
-      yield f.event;
-      return f.result;
-    }
-    if (finish.reason === 'aborted') {
-      const e = end('aborted');
-      yield e.event;
-      return e.result;
-    }
-    if (calls.length === 0) {
-      const e = end(finish.reason);
-      yield e.event;
-      return e.result;
-    }
+    if (calls.length === 0) return yield* finish(run.end(turn.reason));
     if (round >= maxRounds) {
-      for (const call of calls) yield* closeUnrun(call, `error: not run: the agent reached its limit of ${maxRounds} tool rounds`, 'tool_limit', persist);
-      const f = fail(`the agent stopped after ${maxRounds} tool rounds without a final answer; ask for something smaller, or raise agent.maxToolRounds`, 'tool_limit');
-      yield f.event;
-      return f.result;
+      const content = `error: not run: the agent reached its limit of ${maxRounds} tool rounds`;
+      for (const call of calls) yield* closeUnrun(call, content, 'tool_limit', run);
+      return yield* finish(run.fail(`the agent stopped after ${maxRounds} tool rounds without a final answer; ask for something smaller, or raise agent.maxToolRounds`, 'tool_limit'));
     }
-    for (const call of calls) {
-      if (signal.aborted) {
-        yield* closeUnrun(call, INTERRUPTED, 'interrupted', persist);
-        continue;
-      }
-      yield { type: 'tool', phase: 'start', toolCallId: call.id, name: call.name, args: parseArgs(call.arguments), round };
-      const outcome: ToolOutcome = yield* runTool(tools, call, signal);
-      yield toolResult(call, outcome);
-      yield persist({ role: 'tool', toolCallId: call.id, name: call.name, content: outcome.content, ...(outcome.ok ? {} : { isError: true }) });
-    }
+    for (const call of calls) yield* runCall(tools, call, signal, round, run);
   }
+}
+
+/** Emits the closing lifecycle event and hands back the result. */
+function* finish(ending: { event: AgentLoopEvent; result: AgentLoopResult }): Generator<AgentLoopEvent, AgentLoopResult> {
+  yield ending.event;
+  return ending.result;
+}
+
+/** One provider call: streams assistant events, adds usage to the run, returns the turn. */
+async function* streamTurn(options: AgentLoopOptions, tools: ToolRegistry, run: RunRecord, round: number): AsyncGenerator<AgentLoopEvent, Turn> {
+  const { provider, signal } = options;
+  let text = '';
+  let turn: Turn | undefined;
+  try {
+    const request: ModelRequest = { ...options.request, messages: [...run.history] };
+    const definitions = tools.definitions();
+    if (definitions.length > 0) request.tools = definitions;
+    for await (const ev of provider.stream(request, signal)) {
+      if (ev.type === 'text') {
+        text += ev.delta;
+        run.text = text;
+        yield { type: 'assistant', text, delta: ev.delta, round };
+      } else if (ev.type === 'usage') {
+        run.usage = addUsage(run.usage, ev.usage);
+      } else if (ev.type === 'finish') {
+        turn = { text, reason: ev.reason, toolCalls: ev.toolCalls, ...(ev.error ? { error: ev.error } : {}) };
+        break;
+      }
+    }
+  } catch (error) {
+    // A provider broke its contract (it must not throw): end the run cleanly, never the daemon.
+    const message = `the model provider failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
+    turn = { text, reason: 'error', toolCalls: [], error: new ProviderError('bad_response', message) };
+  }
+  run.text = text;
+  if (turn) return turn;
+  if (signal.aborted) return { text, reason: 'aborted', toolCalls: [] };
+  return { text, reason: 'error', toolCalls: [], error: new ProviderError('bad_response', 'the model provider ended without a finish event') };
+}
+
+/** Runs one tool call (or closes it as interrupted when the run is aborted) and persists its result. */
+async function* runCall(tools: ToolRegistry, call: ToolCall, signal: AbortSignal, round: number, run: RunRecord): AsyncGenerator<AgentLoopEvent> {
+  if (signal.aborted) {
+    yield* closeUnrun(call, INTERRUPTED, 'interrupted', run);
+    return;
+  }
+  yield { type: 'tool', phase: 'start', toolCallId: call.id, name: call.name, args: parseArgs(call.arguments), round };
+  const outcome: ToolOutcome = yield* runTool(tools, call, signal);
+  yield toolResult(call, outcome);
+  yield run.persist({ role: 'tool', toolCallId: call.id, name: call.name, content: outcome.content, ...(outcome.ok ? {} : { isError: true }) });
 }
 
 /** Drives {@link agentLoop} with a callback instead of an iterator. The callback must not throw. */
@@ -191,9 +221,9 @@ async function* runTool(tools: ToolRegistry, call: ToolCall, signal: AbortSignal
   }
 }
 
-function* closeUnrun(call: ToolCall, content: string, code: string, persist: (m: ModelMessage) => AgentLoopEvent): Generator<AgentLoopEvent> {
+function* closeUnrun(call: ToolCall, content: string, code: string, run: RunRecord): Generator<AgentLoopEvent> {
   yield { type: 'tool', phase: 'result', toolCallId: call.id, name: call.name, result: content, isError: true, errorCode: code, ...(code === 'interrupted' ? { interrupted: true } : {}) };
-  yield persist({ role: 'tool', toolCallId: call.id, name: call.name, content, isError: true });
+  yield run.persist({ role: 'tool', toolCallId: call.id, name: call.name, content, isError: true });
 }
 
 function toolResult(call: ToolCall, o: ToolOutcome): AgentLoopEvent {

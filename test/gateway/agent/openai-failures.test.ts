@@ -183,10 +183,11 @@ describe('openai provider: failures', () => {
 
   it('a slow stream whose gaps stay under the idle limit completes, keep-alives counting as life', async () => {
     fake.enqueue({ steps: [
-      { chunk: chunk({ content: 'slow ' }) }, { wait: 120 }, { raw: ': keep-alive\n\n' }, { wait: 120 },
-      { chunk: chunk({ content: 'but ' }) }, { wait: 120 }, { chunk: chunk({ content: 'steady' }) }, { chunk: chunk({}, 'stop') }, { done: true },
+      { chunk: chunk({ content: 'slow ' }) }, { wait: 150 }, { raw: ': keep-alive\n\n' }, { wait: 150 },
+      { chunk: chunk({ content: 'but ' }) }, { wait: 150 }, { chunk: chunk({ content: 'steady' }) }, { chunk: chunk({}, 'stop') }, { done: true },
     ] });
-    const fin = await run({ timeouts: { idleMs: 200 } });
+    // 450 ms in all, more than the idle limit, but no gap reaches it.
+    const fin = await run({ timeouts: { idleMs: 300 } });
     expect(fin).toMatchObject({ reason: 'stop', text: 'slow but steady' });
   });
 

@@ -168,3 +168,12 @@ function errorInStream(error: unknown): ProviderError {
   }
   return new ProviderError('server', `the model server reported an error in the stream (${message}): try again, or check the server's logs`, Number.isInteger(code) && code >= 400 && code <= 599 ? { status: code } : {});
 }
+
+/** Parses one data field as JSON; anything else is a bad_response. */
+export function parseChunk(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new ProviderError('bad_response', `the model server sent data that is not JSON ("${data.slice(0, 60).replace(/[\u0000-\u001f]/g, ' ')}"); check agent.baseUrl points at an OpenAI-compatible API`);
+  }
+}

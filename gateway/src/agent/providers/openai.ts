@@ -16,11 +16,12 @@ import type { Log } from '../../log.js';
 import { registerSecret, silentLog } from '../../log.js';
 import { retry, RetryLaterError, type RetryOptions } from '../../net/retry.js';
 import { readSse, type SseEvent } from '../../net/sse.js';
-import {
-  ProviderError, type ModelMessage, type ModelProvider, type ModelRequest, type ProviderEvent,
-} from '../provider.js';
+import { ProviderError, type ModelProvider, type ModelRequest, type ProviderEvent } from '../provider.js';
 import { displayUrl, errorFromFailure, errorFromStatus, type ErrorContext } from './openai-errors.js';
-import { CompletionAccumulator } from './openai-stream.js';
+import { Attempt, readBounded, requestBody } from './openai-request.js';
+import { CompletionAccumulator, parseChunk } from './openai-stream.js';
+
+export { toOpenAIMessage } from './openai-request.js';
 
 /** Default environment variable holding the API key. */
 export const DEFAULT_API_KEY_ENV = 'SWITCHBOARD_OPENAI_API_KEY';
@@ -67,40 +68,6 @@ interface Opened {
   attempt: Attempt;
 }
 
-/** One HTTP attempt: its own abort controller and the connect/idle timers that fire it. */
-class Attempt {
-  readonly controller = new AbortController();
-  readonly signal: AbortSignal;
-  private timer: NodeJS.Timeout | undefined;
-  private armed: { ms: number; error: () => ProviderError } | undefined;
-
-  constructor(parent: AbortSignal) {
-    this.signal = AbortSignal.any([parent, this.controller.signal]);
-  }
-
-  /** (Re)arms the timer: after `ms` without another arm, the attempt aborts with `error()`. */
-  arm(ms: number, error: () => ProviderError): void {
-    this.armed = { ms, error };
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.controller.abort(error()), ms);
-  }
-
-  /** Stops the clock while the consumer, not the server, is the one we wait for. */
-  pause(): void {
-    clearTimeout(this.timer);
-  }
-
-  /** Restarts the last armed timer from zero. */
-  resume(): void {
-    if (this.armed && !this.controller.signal.aborted) this.arm(this.armed.ms, this.armed.error);
-  }
-
-  close(): void {
-    clearTimeout(this.timer);
-    this.controller.abort();
-  }
-}
-
 /** The `openai` provider. Safe to share between concurrent runs. */
 export class OpenAIProvider implements ModelProvider {
   readonly id = 'openai';
@@ -136,7 +103,6 @@ export class OpenAIProvider implements ModelProvider {
     const deadlineTimer = setTimeout(() => deadline.abort(this.timeoutError('total', this.timeouts.totalMs)), this.timeouts.totalMs);
     const run = AbortSignal.any([signal, deadline.signal]);
     let opened: Opened | undefined;
-    let acc = new CompletionAccumulator();
     try {
       try {
         opened = await retry(() => this.open(request, run), {
@@ -145,39 +111,45 @@ export class OpenAIProvider implements ModelProvider {
             this.log.warn({ attempt, delayMs, reason: failure.reason }, 'model request failed before any output; retrying'),
         });
       } catch (error) {
-        yield this.failed(acc, error, signal, run);
+        yield this.failed(new CompletionAccumulator(), error, signal, run);
         return;
       }
-      acc = opened.acc;
-      opened.attempt.pause();
-      yield* opened.buffered;
-      opened.attempt.resume();
-      if (acc.finished || !opened.events) {
-        yield* acc.finish();
-        return;
-      }
-      try {
-        for await (const event of opened.events) {
-          if (event.data === '[DONE]') break;
-          const out = acc.pushChunk(parseChunk(event.data));
-          opened.attempt.pause();
-          yield* out;
-          opened.attempt.resume();
-        }
-        if (signal.aborted) throw signal.reason;
-        if (!acc.sawFinishReason && !acc.finished) {
-          throw new ProviderError('network', `the stream from ${this.ctx.endpoint} ended before the model finished; the partial answer was kept: send the message again to retry`, { retryable: false });
-        }
-        yield* acc.finish();
-      } catch (error) {
-        // After finish_reason only the usage chunk and [DONE] were still due: the answer is whole.
-        if (acc.sawFinishReason && !signal.aborted) yield* acc.finish();
-        else yield this.failed(acc, error, signal, opened.attempt.signal, true);
-      }
+      yield* this.streamOpened(opened, signal);
     } finally {
       clearTimeout(deadlineTimer);
       opened?.attempt.close();
       await opened?.events?.return(undefined).catch(() => undefined);
+    }
+  }
+
+  /** After the first output: releases the held-back events, then streams the rest; nothing is retried from here. */
+  private async *streamOpened(opened: Opened, signal: AbortSignal): AsyncGenerator<ProviderEvent> {
+    const { acc, attempt } = opened;
+    attempt.pause();
+    yield* opened.buffered;
+    attempt.resume();
+    if (acc.finished || !opened.events) {
+      yield* acc.finish();
+      return;
+    }
+    try {
+      for await (const event of opened.events) {
+        if (event.data === '[DONE]') break;
+        const out = acc.pushChunk(parseChunk(event.data));
+        // The idle clock measures the server, not a slow consumer of these events.
+        attempt.pause();
+        yield* out;
+        attempt.resume();
+      }
+      if (signal.aborted) throw signal.reason;
+      if (!acc.sawFinishReason && !acc.finished) {
+        throw new ProviderError('network', `the stream from ${this.ctx.endpoint} ended before the model finished; the partial answer was kept: send the message again to retry`, { retryable: false });
+      }
+      yield* acc.finish();
+    } catch (error) {
+      // After finish_reason only the usage chunk and [DONE] were still due: the answer is whole.
+      if (acc.sawFinishReason && !signal.aborted) yield* acc.finish();
+      else yield this.failed(acc, error, signal, attempt.signal, true);
     }
   }
 
@@ -194,7 +166,7 @@ export class OpenAIProvider implements ModelProvider {
       const response = await fetch(this.url, {
         method: 'POST',
         headers: this.headers(),
-        body: JSON.stringify(this.body(request, includeUsage)),
+        body: JSON.stringify(requestBody(request, this.model, includeUsage)),
         signal: attempt.signal,
       });
       attempt.arm(this.timeouts.idleMs, () => this.timeoutError('idle', this.timeouts.idleMs));
@@ -288,63 +260,4 @@ export class OpenAIProvider implements ModelProvider {
     return h;
   }
 
-  private body(request: ModelRequest, includeUsage: boolean): Record<string, unknown> {
-    const body: Record<string, unknown> = {
-      model: request.model ?? this.model,
-      messages: request.messages.map(toOpenAIMessage),
-      stream: true,
-    };
-    if (includeUsage) body.stream_options = { include_usage: true };
-    if (request.tools?.length) {
-      body.tools = request.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
-    }
-    if (request.temperature !== undefined) body.temperature = request.temperature;
-    if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
-    return body;
-  }
-}
-
-/** A neutral message in the Chat Completions shape. */
-export function toOpenAIMessage(m: ModelMessage): Record<string, unknown> {
-  switch (m.role) {
-    case 'system':
-    case 'user':
-      return { role: m.role, content: m.content };
-    case 'assistant': {
-      const out: Record<string, unknown> = { role: 'assistant', content: m.content || (m.toolCalls?.length ? null : '') };
-      if (m.toolCalls?.length) {
-        out.tool_calls = m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
-      }
-      return out;
-    }
-    case 'tool':
-      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
-  }
-}
-
-function parseChunk(data: string): unknown {
-  try {
-    return JSON.parse(data);
-  } catch {
-    throw new ProviderError('bad_response', `the model server sent data that is not JSON ("${data.slice(0, 60).replace(/[\u0000-\u001f]/g, ' ')}"); check agent.baseUrl points at an OpenAI-compatible API`);
-  }
-}
-
-/** Reads at most `limit` bytes of a body as text; the rest is discarded. */
-async function readBounded(response: Response, limit: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
