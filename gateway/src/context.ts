@@ -10,6 +10,7 @@ import type { PresenceRegistry } from './state/presence.js';
 import type { HealthMonitor } from './state/health.js';
 import type { GatewayOptions } from './options.js';
 import type { SqliteStore } from './store/store.js';
+import type { AuthService } from './auth/service.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -26,6 +27,8 @@ export interface GatewayServices {
   readonly broadcaster: Broadcaster;
   /** The one durable store (SQLite in the state directory). */
   readonly store: SqliteStore;
+  /** Access control: the connect pipeline, rate limits, pairing events, disconnecting devices. */
+  readonly auth: AuthService;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

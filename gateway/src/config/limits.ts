@@ -26,6 +26,10 @@ export interface Limits {
   maxFailedRequestsPerMinute: number;
   /** Frames a connection may send while its handshake is still being processed. */
   maxPendingHandshakeFrames: number;
+  /** Sockets one address may have waiting for their handshake; more are refused with HTTP 429. */
+  maxPreauthSocketsPerAddress: number;
+  /** Failed authentications per address (loopback included) before a lockout. */
+  authFailures: { maxAttempts: number; windowMs: number; lockoutMs: number };
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -40,6 +44,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   requestBudget: Object.freeze({ maxRequests: 100_000, windowMs: 10_000 }),
   maxFailedRequestsPerMinute: 120,
   maxPendingHandshakeFrames: 16,
+  maxPreauthSocketsPerAddress: 32,
+  authFailures: Object.freeze({ maxAttempts: 10, windowMs: 60_000, lockoutMs: 5 * 60_000 }),
 });
 
 /** Merges overrides onto the defaults. */
@@ -48,5 +54,6 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     ...DEFAULT_LIMITS,
     ...overrides,
     requestBudget: { ...DEFAULT_LIMITS.requestBudget, ...overrides.requestBudget },
+    authFailures: { ...DEFAULT_LIMITS.authFailures, ...overrides.authFailures },
   };
 }
