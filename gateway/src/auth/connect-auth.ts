@@ -60,8 +60,16 @@ export interface PipelineDeps {
 /** Scopes a secret-less same-origin browser on direct loopback may be paired for without an approval. */
 export const LOCAL_BROWSER_SCOPES: readonly string[] = ['operator.read', 'operator.write'];
 
-/** How a signed device proved itself. */
-type DeviceProof = 'shared' | 'device-token' | 'local-browser';
+/**
+ * How a signed device proved itself: the shared secret, its device token, or (same-origin browser on
+ * direct loopback) the signature alone. `hasToken`: it presented a valid device token for the role.
+ */
+interface Proof {
+  kind: 'shared' | 'device-token' | 'local-browser';
+  hasToken: boolean;
+  method?: 'token' | 'password' | 'none';
+  tokenScopes?: string[];
+}
 
 /** Runs the pipeline; returns the grant or throws the GatewayError to send before closing (1008). */
 export function authenticateConnect(params: ConnectParams, subject: ConnectSubject, deps: PipelineDeps, now = Date.now()): AuthGrant {
@@ -98,16 +106,14 @@ export function authenticateConnect(params: ConnectParams, subject: ConnectSubje
 function proveDevice(
   params: ConnectParams, peer: PeerInfo, shared: SharedSecretResult, device: VerifiedDevice, role: Role,
   deps: PipelineDeps, now: number, fail: (e: GatewayError) => never,
-): { kind: DeviceProof; tokenScopes?: string[]; method?: 'token' | 'password' | 'none' } {
-  if (shared.status === 'ok') return { kind: 'shared', method: shared.method };
+): Proof {
   // OpenClaw clients without a shared secret send their device token in auth.token.
-  const candidate = params.auth?.deviceToken ?? params.auth?.token;
-  if (candidate) {
-    const verified = deps.devices.verifyToken(device.deviceId, role, candidate, now);
-    if (verified) return { kind: 'device-token', tokenScopes: verified.scopes };
-    return fail(params.auth?.deviceToken ? deviceTokenMismatchError() : shared.error);
-  }
-  if (shared.status === 'missing' && peer.isLocalDirect && isSameOrigin(peer.origin, peer.host)) return { kind: 'local-browser' };
+  const candidate = params.auth?.deviceToken ?? (shared.status === 'ok' ? undefined : params.auth?.token);
+  const verified = candidate ? deps.devices.verifyToken(device.deviceId, role, candidate, now) : undefined;
+  if (shared.status === 'ok') return { kind: 'shared', method: shared.method, hasToken: verified !== undefined };
+  if (verified) return { kind: 'device-token', tokenScopes: verified.scopes, hasToken: true };
+  if (candidate) return fail(params.auth?.deviceToken ? deviceTokenMismatchError() : shared.error);
+  if (shared.status === 'missing' && peer.isLocalDirect && isSameOrigin(peer.origin, peer.host)) return { kind: 'local-browser', hasToken: false };
   if (shared.status === 'wrong') return fail(shared.error);
   throw shared.error;
 }
@@ -115,7 +121,7 @@ function proveDevice(
 /** The pairing decision: grant (issuing a token when needed), auto-approve, or ask for approval. */
 function decide(
   params: ConnectParams, peer: PeerInfo, device: VerifiedDevice, role: Role, scopes: string[],
-  proof: ReturnType<typeof proveDevice>, deps: PipelineDeps, now: number,
+  proof: Proof, deps: PipelineDeps, now: number,
 ): AuthGrant {
   const record = deps.devices.getDevice(device.deviceId);
   const allowed = proof.kind === 'device-token' ? proof.tokenScopes! : record?.scopes ?? [];
@@ -129,8 +135,8 @@ function decide(
 
   if (!reason) {
     deps.devices.touch(device.deviceId, now);
-    if (proof.kind === 'device-token') return base;
-    // The signature proves possession of the key: hand the device a fresh token (the old one stops working).
+    if (proof.hasToken) return base;
+    // The signature proves possession of the key: hand the device a fresh token (any old one stops working).
     return { ...base, deviceToken: deps.devices.issueToken(device.deviceId, role, now), issuedAtMs: now };
   }
   const claim = claimOf(params, peer, device, role, scopes);
