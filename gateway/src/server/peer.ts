@@ -35,12 +35,13 @@ export function isLoopbackAddress(address: string): boolean {
 
 const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
-/** Whether a Host header names this machine's loopback (`localhost`, `127.x.y.z`, `[::1]`, any port). */
+/** Whether a Host header names this machine's loopback (`localhost`, `127.x.y.z`, `[::1]`, `[::ffff:127.x.y.z]`, any port). */
 export function isLocalHostHeader(host: string | undefined): boolean {
   if (!host) return false;
   let name = host.toLowerCase();
   if (name.startsWith('[')) name = name.slice(0, name.indexOf(']') + 1);
   else if (name.includes(':')) name = name.slice(0, name.lastIndexOf(':'));
+  if (name.startsWith('[::ffff:')) name = name.slice(8, -1);
   return LOCAL_HOSTNAMES.has(name) || (isIP(name) === 4 && name.startsWith('127.'));
 }
 
