@@ -58,7 +58,8 @@ export function deviceIdOf(rawPublicKey: Buffer): string {
 }
 
 function keyObject(raw: Buffer): KeyObject {
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  // From a JWK: an order of magnitude cheaper than decoding SPKI DER through OpenSSL's decoders.
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
 
 /** What the verifier needs to know about the connection. */

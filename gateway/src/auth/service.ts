@@ -7,7 +7,8 @@
 import { GatewayError, type ConnectParams, type PendingDevicePairing } from '@switchboard/protocol';
 import type { Log } from '../log.js';
 import type { GatewayOptions } from '../options.js';
-import type { Broadcaster, ConnectionRegistry } from '../server/broadcaster.js';
+import { canReceive, type Broadcaster, type ConnectionRegistry } from '../server/broadcaster.js';
+import type { Connection } from '../server/connection.js';
 import type { WsServer } from '../server/ws-server.js';
 import type { DeviceStore } from '../store/devices.js';
 import { authenticateConnect, type AuthGrant, type ConnectSubject, type PairingEvents } from './connect-auth.js';
@@ -28,24 +29,35 @@ export class AuthService {
   /** Announces pairing requests and decisions (only operators with operator.pairing or admin receive them). */
   readonly events: PairingEvents;
   private readonly log: Log;
+  /** Open connections allowed to receive pairing events (operator.pairing or admin). */
+  private readonly pairingWatchers = new Set<Connection>();
 
   constructor(private readonly deps: AuthServiceDeps) {
     const limits = deps.options.limits;
     this.limiter = new AuthRateLimiter(limits.authFailures);
     this.preauth = new PreauthBudget(limits.maxPreauthSocketsPerAddress);
     this.log = deps.log.child({ ns: 'gateway:auth' });
+    // Pairing events go to the few connections that may receive them, not through every socket:
+    // a burst of auto-approved connects would otherwise cost O(connections) each.
+    const to = this.pairingWatchers;
     this.events = {
-      requested: (request) => deps.broadcaster.broadcast('device.pair.requested', requestedPayload(request)),
+      requested: (request) => deps.broadcaster.broadcast('device.pair.requested', requestedPayload(request), { to }),
       resolved: (requestId, deviceId, decision) =>
-        deps.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId, decision, ts: Date.now() }),
+        deps.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId, decision, ts: Date.now() }, { to }),
     };
   }
 
-  /** Adds the origin check and the pre-auth budget to the WebSocket server. */
+  /** Adds the origin check and the pre-auth budget to the WebSocket server, and tracks pairing operators. */
   install(ws: WsServer): void {
     ws.addUpgradeGuard(originGuard(this.deps.options.allowedOrigins));
     ws.addUpgradeGuard(this.preauth.guard);
     ws.addHooks(this.preauth.hooks);
+    ws.addHooks({
+      opened: (conn) => {
+        if (canReceive(conn.caller!, 'operator.pairing')) this.pairingWatchers.add(conn);
+      },
+      closed: (conn) => this.pairingWatchers.delete(conn),
+    });
   }
 
   /** Authenticates a `connect`; throws the GatewayError to answer with (the socket then closes 1008). */

@@ -201,9 +201,9 @@ export class DeviceStore {
   pairNow(claim: DeviceClaim, now = Date.now()): { token: string; resolvedRequestId?: string } {
     return this.db.transaction(() => {
       const pending = this.s.requestOf.get(claim.deviceId) as RequestRow | undefined;
-      this.pair(claim, [], now);
+      const scopes = this.pair(claim, [], now);
       if (pending) this.s.deleteRequest.run(pending.request_id);
-      return { token: this.issueToken(claim.deviceId, claim.role, now), resolvedRequestId: pending?.request_id };
+      return { token: this.insertToken(claim.deviceId, claim.role, scopes, now), resolvedRequestId: pending?.request_id };
     })();
   }
 
@@ -214,8 +214,13 @@ export class DeviceStore {
   issueToken(deviceId: string, role: string, now = Date.now()): string {
     const device = this.getDevice(deviceId);
     if (!device) throw new Error(`device ${deviceId} is not paired`);
+    return this.insertToken(deviceId, role, device.scopes, now);
+  }
+
+  /** Writes a new token for (device, role); a new row gets `approvedScopes`, an existing one keeps its (possibly narrowed) scopes. */
+  private insertToken(deviceId: string, role: string, approvedScopes: readonly string[], now: number): string {
     const token = newDeviceToken();
-    this.s.issueToken.run(deviceId, role, hashDeviceToken(token), JSON.stringify(role === 'operator' ? device.scopes : []), now);
+    this.s.issueToken.run(deviceId, role, hashDeviceToken(token), JSON.stringify(role === 'operator' ? approvedScopes : []), now);
     return token;
   }
 
@@ -269,8 +274,8 @@ export class DeviceStore {
     this.s.touch.run(now, deviceId, now - TOUCH_INTERVAL_MS);
   }
 
-  /** Upserts a device, merging roles and scopes with an earlier approval; widens its operator token. */
-  private pair(claim: DeviceClaim, extraRoles: readonly string[], now: number): void {
+  /** Upserts a device, merging roles and scopes with an earlier approval; widens its operator token. Returns the merged scopes. */
+  private pair(claim: DeviceClaim, extraRoles: readonly string[], now: number): string[] {
     const existing = this.getDevice(claim.deviceId);
     const roles = unionList(existing?.roles ?? [], extraRoles, [claim.role]);
     const scopes = unionList(existing?.scopes ?? [], claim.scopes);
@@ -282,6 +287,7 @@ export class DeviceStore {
       const token = this.s.token.get(claim.deviceId, 'operator') as TokenRow | undefined;
       if (token) this.s.widenTokens.run(JSON.stringify(unionList(parseList(token.scopes), claim.scopes)), claim.deviceId);
     }
+    return scopes;
   }
 }
 

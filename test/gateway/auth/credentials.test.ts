@@ -14,11 +14,11 @@ afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true 
 async function start(host: string, auth: GatewayOptionsInput['auth']): Promise<StartupError | Gateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'switchboard-cred-'));
   dirs.push(stateDir);
-  noteSecret(auth?.token);
-  noteSecret(auth?.password);
   try {
     const gateway = await Gateway.start({ log: await testLog(), stateDir, host, port: 0, auth });
+    // Only credentials the gateway accepted are secrets; refused placeholders are quoted back on purpose.
     noteSecret(gateway.options.auth.token);
+    noteSecret(gateway.options.auth.password);
     return gateway;
   } catch (err) {
     if (err instanceof StartupError) return err;
