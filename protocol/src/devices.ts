@@ -89,6 +89,7 @@ export const PairedDevice = closedObject({
 });
 export type PairedDevice = Static<typeof PairedDevice>;
 
+/** `device.pair.list` params and result. */
 export const DevicePairListParams = closedObject({});
 export const DevicePairListResult = closedObject({
   pending: Type.Array(PendingDevicePairing),
@@ -96,16 +97,20 @@ export const DevicePairListResult = closedObject({
 });
 export type DevicePairListResult = Static<typeof DevicePairListResult>;
 
+/** `device.pair.approve`: approve a pending request by id. */
 export const DevicePairApproveParams = closedObject({ requestId: NonEmptyString });
 export const DevicePairApproveResult = closedObject({ requestId: NonEmptyString, device: PairedDevice });
 export type DevicePairApproveResult = Static<typeof DevicePairApproveResult>;
 
+/** `device.pair.reject`: reject a pending request by id. */
 export const DevicePairRejectParams = closedObject({ requestId: NonEmptyString });
 export const DevicePairRejectResult = closedObject({ requestId: NonEmptyString, deviceId: NonEmptyString });
 
+/** `device.pair.remove`: forget a paired device. */
 export const DevicePairRemoveParams = closedObject({ deviceId: NonEmptyString });
 export const DevicePairRemoveResult = closedObject({ deviceId: NonEmptyString });
 
+/** `device.token.rotate` params and result. */
 export const DeviceTokenRotateParams = closedObject({
   deviceId: NonEmptyString,
   role: NonEmptyString,
@@ -127,9 +132,11 @@ export const DeviceTokenRotateResult = closedObject({
 });
 export type DeviceTokenRotateResult = Static<typeof DeviceTokenRotateResult>;
 
+/** `device.token.revoke` params and result. */
 export const DeviceTokenRevokeParams = closedObject({ deviceId: NonEmptyString, role: NonEmptyString });
 export const DeviceTokenRevokeResult = closedObject({ deviceId: NonEmptyString, role: NonEmptyString, revokedAtMs: TimestampMs });
 
+/** Payload of `device.pair.resolved`. */
 export const DevicePairResolvedEvent = closedObject({
   requestId: NonEmptyString,
   deviceId: NonEmptyString,

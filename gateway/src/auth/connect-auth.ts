@@ -50,6 +50,7 @@ export interface PairingEvents {
   resolved(requestId: string, deviceId: string, decision: 'approved' | 'rejected'): void;
 }
 
+/** What the pipeline reads and writes. */
 export interface PipelineDeps {
   auth: SharedAuthConfig;
   devices: DeviceStore;

@@ -26,6 +26,7 @@ interface Entry {
   lockedUntil: number;
 }
 
+/** Counts failed authentications per address and locks out addresses that fail too often. Bounded. */
 export class AuthRateLimiter {
   private readonly entries = new Map<string, Entry>();
 

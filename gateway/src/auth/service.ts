@@ -15,6 +15,7 @@ import { authenticateConnect, type AuthGrant, type ConnectSubject, type PairingE
 import { originGuard, PreauthBudget } from './guards.js';
 import { AuthRateLimiter } from './rate-limit.js';
 
+/** What the access-control service works with. */
 export interface AuthServiceDeps {
   options: GatewayOptions;
   devices: DeviceStore;
@@ -23,6 +24,7 @@ export interface AuthServiceDeps {
   log: Log;
 }
 
+/** Access control for one daemon; see the file comment. */
 export class AuthService {
   readonly limiter: AuthRateLimiter;
   readonly preauth: PreauthBudget;

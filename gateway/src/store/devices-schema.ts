@@ -73,6 +73,7 @@ export interface DeviceMeta {
   remoteIp?: string;
 }
 
+/** A `paired_devices` row (list columns hold JSON arrays). */
 export interface DeviceRow {
   device_id: string;
   public_key: string;
@@ -90,6 +91,7 @@ export interface DeviceRow {
   last_seen_at: number | null;
 }
 
+/** A `device_tokens` row. */
 export interface TokenRow {
   device_id: string;
   role: string;
@@ -101,6 +103,7 @@ export interface TokenRow {
   last_used_at: number | null;
 }
 
+/** A `pairing_requests` row. */
 export interface RequestRow {
   request_id: string;
   device_id: string;
@@ -143,6 +146,7 @@ function compact<T extends object>(value: T): T {
   return value;
 }
 
+/** A token row as the protocol shows it: no hash, no secret. */
 export function tokenSummary(row: TokenRow): DeviceTokenSummary {
   return compact({
     role: row.role,
@@ -154,6 +158,7 @@ export function tokenSummary(row: TokenRow): DeviceTokenSummary {
   });
 }
 
+/** A device row and its token rows as a protocol `PairedDevice`. */
 export function toPairedDevice(row: DeviceRow, tokens: readonly TokenRow[]): PairedDevice {
   return compact({
     deviceId: row.device_id,
@@ -174,6 +179,7 @@ export function toPairedDevice(row: DeviceRow, tokens: readonly TokenRow[]): Pai
   });
 }
 
+/** A request row as a protocol `PendingDevicePairing`. */
 export function toPending(row: RequestRow): PendingDevicePairing {
   return compact({
     requestId: row.request_id,

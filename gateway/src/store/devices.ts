@@ -50,6 +50,7 @@ export function hashDeviceToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** The device repository over one SQLite database; every method is synchronous and short. */
 export class DeviceStore {
   private readonly s: Record<string, Statement>;
 

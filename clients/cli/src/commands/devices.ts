@@ -62,6 +62,7 @@ function scopesList(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** Registers `switchboard devices …`. */
 export function registerDevices(program: Command): void {
   const devices = program.command('devices').description('pair devices and manage their tokens');
 
