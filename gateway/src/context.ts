@@ -11,6 +11,7 @@ import type { HealthMonitor } from './state/health.js';
 import type { GatewayOptions } from './options.js';
 import type { SqliteStore } from './store/store.js';
 import type { ReplayStore } from './server/replay.js';
+import type { AuthService } from './auth/service.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -29,6 +30,8 @@ export interface GatewayServices {
   readonly replay: ReplayStore;
   /** The one durable store (SQLite in the state directory). */
   readonly store: SqliteStore;
+  /** Access control: the connect pipeline, rate limits, pairing events, disconnecting devices. */
+  readonly auth: AuthService;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

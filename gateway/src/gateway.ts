@@ -27,14 +27,23 @@ import { handlers } from './methods/index.js';
 import { GATEWAY_VERSION } from './version.js';
 import { ensureGeneratedToken } from './auth/shared-secret.js';
 import { SqliteStore } from './store/store.js';
+import { AuthService } from './auth/service.js';
+import { checkCredentialPolicy } from './auth/credentials.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
-  constructor(message: string) {
+  /**
+   * @param exitCode the process exit code: 78 (EX_CONFIG) for a configuration the daemon refuses, so
+   *   a supervisor can stop restarting it (systemd `RestartPreventExitStatus=78`); 1 otherwise.
+   */
+  constructor(message: string, readonly exitCode: number = 1) {
     super(message);
     this.name = 'StartupError';
   }
 }
+
+/** Exit code of a refused configuration (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
 
 export interface StopOptions {
   reason?: string;
@@ -68,6 +77,7 @@ export class Gateway {
     );
     health = new HealthMonitor((summary) =>
       broadcaster.broadcast('health', summary, { stateVersion: { presence: presence.version, health: health.version } }));
+    const auth = new AuthService({ options, devices: store.devices, broadcaster, connections, log });
     this.services = {
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -79,6 +89,7 @@ export class Gateway {
       broadcaster,
       replay,
       store,
+      auth,
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
@@ -86,6 +97,7 @@ export class Gateway {
     this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }), {
       onSequencedEvent: (conn, seq, frame) => replay.record(conn.id, seq, frame),
     });
+    auth.install(this.ws);
     this.ws.addHooks({
       opened: (conn) => presence.connected(conn.caller!),
       closed: (conn) => {
@@ -101,6 +113,8 @@ export class Gateway {
   /** Validates options, binds the port and starts the timers. */
   static async start(input: GatewayOptionsInput): Promise<Gateway> {
     const options = resolveOptions(input);
+    const refusal = checkCredentialPolicy(options.host, options.auth);
+    if (refusal) throw new StartupError(refusal, EXIT_CONFIG);
     ensureStateDir(options.stateDir);
     if (options.auth.mode === 'token' && !options.auth.token) {
       options.auth = { mode: 'token', token: ensureGeneratedToken(options.stateDir), generated: true };

@@ -3,3 +3,4 @@
 export { resolveStateDir } from './state-dir.js';
 export { readGeneratedToken, generatedTokenPath } from './auth/shared-secret.js';
 export { DEFAULT_HOST, DEFAULT_PORT } from './options.js';
+export { isLoopbackAddress } from './server/peer.js';

@@ -17,6 +17,15 @@ export interface RunOptions {
   authMode?: AuthMode;
   stateDir?: string;
   logLevel?: string;
+  /** Proxies whose forwarded headers are believed (exact addresses). */
+  trustedProxies?: string[];
+  /** Extra browser origins allowed to open a WebSocket. */
+  allowedOrigins?: string[];
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
 }
 
 /** Reads daemon settings from the environment (flags override them). */
@@ -29,6 +38,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions
     authMode: (env.SWITCHBOARD_AUTH_MODE as AuthMode | undefined) || undefined,
     stateDir: env.SWITCHBOARD_HOME || undefined,
     logLevel: env.SWITCHBOARD_LOG_LEVEL || undefined,
+    trustedProxies: list(env.SWITCHBOARD_TRUSTED_PROXIES),
+    allowedOrigins: list(env.SWITCHBOARD_ALLOWED_ORIGINS),
   };
 }
 
@@ -42,6 +53,8 @@ export async function runGatewayProcess(run: RunOptions): Promise<number> {
     port: run.port,
     host: run.host,
     auth: { mode: authMode, token: run.token, password: run.password },
+    trustedProxies: run.trustedProxies,
+    allowedOrigins: run.allowedOrigins,
     handleSignals: true,
   };
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (daemon keeps running)'));
@@ -53,7 +66,7 @@ export async function runGatewayProcess(run: RunOptions): Promise<number> {
   } catch (err) {
     if (err instanceof StartupError) {
       process.stderr.write(`switchboard: ${err.message}\n`);
-      return 1;
+      return err.exitCode;
     }
     throw err;
   }

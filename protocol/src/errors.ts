@@ -87,6 +87,10 @@ export const ErrorDetailCodes = {
   ROLE_NOT_ALLOWED: 'The method is reserved for another role (operator or node).',
   PAYLOAD_TOO_LARGE: 'The frame exceeds policy.maxPayload.',
   CONNECTION_BUDGET_EXCEEDED: 'The connection sent more requests than its budget allows.',
+  UNKNOWN_REQUEST_ID: 'No pending pairing request has this id (it was decided, expired after five minutes, or never existed).',
+  UNKNOWN_DEVICE_ID: 'No paired device has this id.',
+  ROLE_NOT_APPROVED: 'The device was never approved for this role, so it has no token for it.',
+  PAIRING_QUEUE_FULL: 'Too many pairing requests are pending; approve or reject some first.',
 } as const;
 export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
 

@@ -6,11 +6,13 @@ import type { EventSpec } from './method.js';
 import { connectEvents } from './connect.js';
 import { presenceEvents } from './presence.js';
 import { systemEvents } from './system.js';
+import { deviceEvents } from './devices.js';
 
 export const events = {
   ...connectEvents,
   ...presenceEvents,
   ...systemEvents,
+  ...deviceEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

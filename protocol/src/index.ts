@@ -8,6 +8,7 @@ export * from './method.js';
 export * from './presence.js';
 export * from './system.js';
 export * from './connect.js';
+export * from './devices.js';
 export * from './device-auth.js';
 export * from './methods.js';
 export * from './events.js';

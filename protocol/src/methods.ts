@@ -6,10 +6,12 @@
 import type { MethodSpec } from './method.js';
 import { connectMethods } from './connect.js';
 import { systemMethods } from './system.js';
+import { deviceMethods } from './devices.js';
 
 export const methods = {
   ...connectMethods,
   ...systemMethods,
+  ...deviceMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

@@ -4,17 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort, runCli, spawnCli, waitForHealthz } from '../helpers/cli.js';
+import { freePort, runCli as runCliIn, spawnCli, waitForHealthz } from '../helpers/cli.js';
 import { openRaw } from '../helpers/raw.js';
 
 describe('switchboard CLI against a running gateway', () => {
   let gw: TestGateway;
   let flags: string[];
+  let home: string;
+  // Every call gets its own state directory so no identity or device token carries over.
+  const runCli = (args: string[]) => runCliIn(args, { SWITCHBOARD_HOME: mkdtempSync(join(home, 'h-')) });
   beforeAll(async () => {
     gw = await startTestGateway();
     flags = ['--url', gw.url, '--token', gw.token];
+    home = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
   });
-  afterAll(() => gw.close());
+  afterAll(async () => {
+    await gw.close();
+    rmSync(home, { recursive: true, force: true });
+  });
 
   it('health: human output and exit 0', async () => {
     const r = await runCli(['health', ...flags]);
@@ -78,7 +85,7 @@ describe('switchboard gateway run', () => {
       const token = (await import('node:fs')).readFileSync(join(home, 'gateway.token'), 'utf8').trim();
       expect(daemon.output()).not.toContain(token);
 
-      const health = await runCli(['health'], env);
+      const health = await runCliIn(['health'], env);
       expect(health.code).toBe(0);
 
       const raw = await openRaw(`ws://127.0.0.1:${port}`);
@@ -100,7 +107,7 @@ describe('switchboard gateway run', () => {
   });
 
   it('refuses a bad --port with exit 2', async () => {
-    const r = await runCli(['gateway', 'run', '--port', 'abc']);
+    const r = await runCliIn(['gateway', 'run', '--port', 'abc']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--port must be an integer');
   });

@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Gateway, silentLog, type GatewayOptionsInput, type Limits, type Log } from '@switchboard/gateway';
+import { Gateway, type GatewayOptionsInput, type Limits, type Log } from '@switchboard/gateway';
 import { createNodeClient, type GatewayClient, type GatewayClientOptions } from '@switchboard/sdk/node';
 import { ALL_OPERATOR_SCOPES } from '@switchboard/protocol';
 import { openRaw, type RawConnection } from './raw.js';
+import { collectFrameSecrets, noteSecret, testLog } from './secrets.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef-0123456789';
 
@@ -40,8 +41,14 @@ export interface TestGateway {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   const token = options.token ?? TEST_TOKEN;
+  // Every gateway logs at debug level into test/artifacts/logs; the run ends with a scan for secrets.
+  const log = options.log ?? await testLog();
+  collectFrameSecrets();
+  noteSecret(token);
+  noteSecret(options.auth?.token);
+  noteSecret(options.auth?.password);
   const input = (port: number): GatewayOptionsInput => ({
-    log: options.log ?? silentLog(),
+    log,
     stateDir,
     host: '127.0.0.1',
     port,
@@ -50,6 +57,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.extra,
   });
   let gateway = await Gateway.start(input(0));
+  noteSecret(gateway.options.auth.token);
   const clients = new Set<GatewayClient>();
   const raws = new Set<RawConnection>();
   const t: TestGateway = {
@@ -68,6 +76,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       });
       clients.add(client);
       await client.start();
+      noteSecret(client.hello?.auth.deviceToken);
       return client;
     },
     async raw(headers) {

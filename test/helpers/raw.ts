@@ -33,9 +33,9 @@ export interface RawConnection {
 
 let counter = 0;
 
-export function openRaw(url: string, headers?: Record<string, string>): Promise<RawConnection> {
+export function openRaw(url: string, headers?: Record<string, string>, options: WebSocket.ClientOptions = {}): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, headers });
+    const ws = new WebSocket(url, { ...options, perMessageDeflate: false, headers });
     const frames: Frame[] = [];
     // `frames` holds frames not yet taken by next(); waiters are next() calls still waiting.
     const waiters: Array<{ match: (f: Frame) => boolean; resolve(f: Frame): void }> = [];

@@ -12,8 +12,8 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An error that ends the command with a given exit code and message. */
 export class CliError extends Error {
-  constructor(readonly exitCode: ExitCode, message: string) {
-    super(message);
+  constructor(readonly exitCode: ExitCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CliError';
   }
 }

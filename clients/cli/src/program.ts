@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerGateway } from './commands/gateway.js';
 import { registerRpc } from './commands/rpc.js';
+import { registerDevices } from './commands/devices.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -15,6 +16,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride();
   registerGateway(program, setExit);
   registerRpc(program);
+  registerDevices(program);
   return program;
 }
 

@@ -421,6 +421,8 @@ export class GatewayClient {
    * reconnect loop carries on (a rotated token or an approval may fix it).
    */
   private onHandshakeFailure(err: GatewayError): void {
+    // A stored device token the gateway no longer accepts is dropped; a signed connect gets a new one.
+    if ((err.details as { code?: string } | undefined)?.code === 'AUTH_DEVICE_TOKEN_MISMATCH') this.options.deviceTokens?.clear?.(this.options.role ?? 'operator');
     this.options.onHandshakeError?.(err);
     if (this.helloValue) return;
     for (const w of this.startWaiters.splice(0)) w.reject(err);

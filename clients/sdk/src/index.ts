@@ -3,3 +3,7 @@ export { GatewayClient, type GatewayClientOptions, type CallOptions, type Client
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export type { WebSocketFactory, WebSocketLike } from './socket.js';
 export { GatewayError } from '@switchboard/protocol';
+export {
+  loadOrCreateBrowserIdentity, BrowserDeviceTokenStore, indexedDbStorage, localStorageStorage, toBase64Url,
+  type BrowserDeviceIdentity, type BrowserIdentityOptions, type IdentityStorage,
+} from './browser-identity.js';

@@ -6,6 +6,7 @@ import { GatewayClient, type GatewayClientOptions } from './client.js';
 import type { WebSocketFactory, WebSocketLike } from './socket.js';
 
 export * from './index.js';
+export * from './node-identity.js';
 
 /** A WebSocket factory backed by `ws`, without compression (the gateway does not negotiate it). */
 export const nodeWebSocketFactory: WebSocketFactory = (url) =>

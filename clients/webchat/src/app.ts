@@ -3,7 +3,7 @@
  * session (history + live `chat` events), the composer with send and abort.
  */
 import type { ClientState, GatewayClient } from '@switchboard/sdk';
-import { createConnection, storeToken, storedToken } from './connection.js';
+import { createConnection, gatewayUrl, storeToken, storedToken } from './connection.js';
 import { clear, h } from './dom.js';
 import { fromHistory, textOf, type ViewMessage } from './messages.js';
 import { loadBrowserIdentity } from './identity.js';
@@ -57,12 +57,12 @@ export class App {
 
   private async connect(): Promise<void> {
     this.client?.close();
-    const device = await loadBrowserIdentity().catch(() => undefined);
+    const credentials = await loadBrowserIdentity(gatewayUrl());
     const client = createConnection({
       onState: (s) => this.setConnState(s),
       onResync: () => void this.reload(),
       onAuthFailed: (message) => this.authFailed(message),
-    }, device);
+    }, credentials);
     this.client = client;
     client.on('chat', (p) => this.onChatEvent(p as unknown as ChatEventPayload));
     try {

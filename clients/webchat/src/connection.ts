@@ -3,7 +3,8 @@
  * machine the browser's device identity pairs automatically; elsewhere the user types the gateway
  * token once and it is kept in this browser's localStorage — never in the URL.
  */
-import { GatewayClient, type ClientState, type DeviceIdentity } from '@switchboard/sdk';
+import { GatewayClient, type ClientState } from '@switchboard/sdk';
+import type { BrowserCredentials } from './identity.js';
 
 const TOKEN_KEY = 'switchboard.gatewayToken';
 
@@ -34,11 +35,12 @@ export interface ConnectionHandlers {
   onAuthFailed(message: string): void;
 }
 
-export function createConnection(handlers: ConnectionHandlers, device?: DeviceIdentity): GatewayClient {
+export function createConnection(handlers: ConnectionHandlers, credentials?: BrowserCredentials): GatewayClient {
   return new GatewayClient({
     url: gatewayUrl(),
     token: storedToken(),
-    device,
+    device: credentials?.device,
+    deviceTokens: credentials?.deviceTokens,
     client: { id: 'webchat-ui', mode: 'webchat', version: '0.1.0', platform: navigator.platform || 'web' },
     role: 'operator',
     scopes: ['operator.read', 'operator.write'],

@@ -28,6 +28,10 @@ export interface Limits {
   maxPendingHandshakeFrames: number;
   /** Resume rings (`switchboard.resume`): frames and bytes kept per connection, how long a closed one waits, how many closed ones at most. */
   replay: { maxEvents: number; maxBytes: number; ttlMs: number; maxDetached: number };
+  /** Sockets one address may have waiting for their handshake; more are refused with HTTP 429. */
+  maxPreauthSocketsPerAddress: number;
+  /** Failed authentications per address (loopback included) before a lockout. */
+  authFailures: { maxAttempts: number; windowMs: number; lockoutMs: number };
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -43,6 +47,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFailedRequestsPerMinute: 120,
   maxPendingHandshakeFrames: 16,
   replay: Object.freeze({ maxEvents: 2_000, maxBytes: 2 * 1024 * 1024, ttlMs: 120_000, maxDetached: 1_000 }),
+  maxPreauthSocketsPerAddress: 32,
+  authFailures: Object.freeze({ maxAttempts: 10, windowMs: 60_000, lockoutMs: 5 * 60_000 }),
 });
 
 /** Merges overrides onto the defaults. */
@@ -52,5 +58,6 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     ...overrides,
     requestBudget: { ...DEFAULT_LIMITS.requestBudget, ...overrides.requestBudget },
     replay: { ...DEFAULT_LIMITS.replay, ...overrides.replay },
+    authFailures: { ...DEFAULT_LIMITS.authFailures, ...overrides.authFailures },
   };
 }

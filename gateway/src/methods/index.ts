@@ -4,7 +4,9 @@
  */
 import type { HandlerTable } from '../context.js';
 import { systemHandlers } from './system.js';
+import { deviceHandlers } from './devices.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
+  ...deviceHandlers,
 };

@@ -10,6 +10,11 @@ export interface BroadcastOptions {
   stateVersion?: StateVersion;
   /** Extra receiver filter (e.g. only subscribers of one session). */
   filter?: (caller: CallerInfo) => boolean;
+  /**
+   * Candidate receivers, when the caller already knows the few connections that can receive the
+   * event (e.g. pairing operators): spares iterating every connection. Access is still checked.
+   */
+  to?: Iterable<Connection>;
 }
 
 /** The open connections, by id. */
@@ -78,7 +83,7 @@ export class Broadcaster {
     const payloadJson = JSON.stringify(payload);
     const svJson = options.stateVersion ? JSON.stringify(options.stateVersion) : undefined;
     let delivered = 0;
-    for (const conn of this.connections.values()) {
+    for (const conn of options.to ?? this.connections.values()) {
       const caller = conn.caller;
       if (!caller || !conn.isOpen) continue;
       if (!canReceive(caller, spec.access)) continue;

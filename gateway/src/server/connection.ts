@@ -53,6 +53,7 @@ export class Connection {
   droppedEvents = 0;
 
   private seq = 0;
+  private nonceSpent = false;
   private overMarkSince: number | undefined;
   private budgetWindowStart = Date.now();
   private budgetCount = 0;
@@ -72,6 +73,13 @@ export class Connection {
   /** The last seq assigned to an event on this connection (0 before the first). */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Returns the challenge nonce the first time only: a nonce signs one connect, never two. */
+  spendNonce(): string | undefined {
+    if (this.nonceSpent) return undefined;
+    this.nonceSpent = true;
+    return this.nonce;
   }
 
   /** Continues numbering from an earlier connection (used when a client resumes). */

@@ -40,7 +40,9 @@ export class Dispatcher {
 
   /** Checks whether the caller may call `name`; throws FORBIDDEN if not. */
   authorize(caller: CallerInfo, name: string, spec: MethodSpec): void {
-    if (spec.access === 'node') {
+    // Default deny: an entry that declares no access (should the table ever hold one) needs admin.
+    const access = spec.access ?? 'operator.admin';
+    if (access === 'node') {
       if (caller.role !== 'node') {
         throw new GatewayError('FORBIDDEN', `${name} is only for nodes`, { details: { code: 'ROLE_NOT_ALLOWED', requiredRole: 'node' } });
       }
@@ -49,9 +51,9 @@ export class Dispatcher {
     if (caller.role !== 'operator') {
       throw new GatewayError('FORBIDDEN', `${name} is only for operators`, { details: { code: 'ROLE_NOT_ALLOWED', requiredRole: 'operator' } });
     }
-    if (!scopeSatisfies(caller.scopes, spec.access)) {
-      throw new GatewayError('FORBIDDEN', `missing scope: ${spec.access}`, {
-        details: { code: 'MISSING_SCOPE', missingScope: spec.access, requiredScopes: [spec.access] },
+    if (!scopeSatisfies(caller.scopes, access)) {
+      throw new GatewayError('FORBIDDEN', `missing scope: ${access}`, {
+        details: { code: 'MISSING_SCOPE', missingScope: access, requiredScopes: [access] },
       });
     }
   }

@@ -9,7 +9,7 @@ import {
   type ConnectParams, type HelloOk, type RequestFrame,
 } from '@switchboard/protocol';
 import { formatValidationErrors, type ProtocolValidators } from '@switchboard/protocol/validators';
-import { authenticateSharedSecret } from '../auth/authenticate.js';
+import { closeReasonFor } from '../auth/errors.js';
 import type { GatewayServices } from '../context.js';
 import type { CallerInfo, Connection } from './connection.js';
 import { RESUME_CAPABILITY, ReplayStore, type ResumeOutcome } from './replay.js';
@@ -58,9 +58,9 @@ export function performHandshake(
 
   let grant;
   try {
-    grant = authenticateSharedSecret(params, services.options.auth, conn.peer);
+    grant = services.auth.authenticate(params, conn);
   } catch (err) {
-    if (err instanceof GatewayError) return fail(err);
+    if (err instanceof GatewayError) return fail(err, CloseCodes.POLICY_VIOLATION, closeReasonFor(err));
     throw err;
   }
 
@@ -70,6 +70,7 @@ export function performHandshake(
     scopes: grant.scopes,
     client: params.client,
     caps: params.caps ?? [],
+    ...(grant.deviceId ? { deviceId: grant.deviceId } : {}),
     authMethod: grant.authMethod,
     peer: conn.peer,
   };
@@ -92,7 +93,11 @@ export function performHandshake(
       sessionDefaults: { defaultAgentId: 'main', mainKey: 'main', mainSessionKey: 'agent:main:main' },
       authMode: services.options.auth.mode,
     },
-    auth: { role: grant.role, scopes: grant.scopes },
+    auth: {
+      role: grant.role,
+      scopes: grant.scopes,
+      ...(grant.deviceToken ? { deviceToken: grant.deviceToken, issuedAtMs: grant.issuedAtMs } : {}),
+    },
     policy: {
       maxPayload: limits.maxPayload,
       maxBufferedBytes: limits.maxBufferedBytes,

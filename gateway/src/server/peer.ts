@@ -35,13 +35,22 @@ export function isLoopbackAddress(address: string): boolean {
 
 const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
-/** Whether a Host header names this machine's loopback (`localhost`, `127.x.y.z`, `[::1]`, any port). */
+/** Whether a Host header names this machine's loopback (`localhost`, `127.x.y.z`, `[::1]`, `[::ffff:127.x.y.z]`, any port). */
 export function isLocalHostHeader(host: string | undefined): boolean {
   if (!host) return false;
   let name = host.toLowerCase();
   if (name.startsWith('[')) name = name.slice(0, name.indexOf(']') + 1);
   else if (name.includes(':')) name = name.slice(0, name.lastIndexOf(':'));
+  if (name.startsWith('[::ffff:')) name = mappedIPv4(name.slice(8, -1));
   return LOCAL_HOSTNAMES.has(name) || (isIP(name) === 4 && name.startsWith('127.'));
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 tail (`127.0.0.1`, or the hex form `7f00:1`). */
+function mappedIPv4(tail: string): string {
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(tail);
+  if (!hex) return tail;
+  const [hi, lo] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 const FORWARD_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'x-forwarded-host', 'x-forwarded-proto'];

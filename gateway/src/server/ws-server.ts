@@ -24,10 +24,14 @@ export type UpgradeGuard = (req: IncomingMessage, peer: PeerInfo) => { status: n
 
 /** Hooks other areas attach to the connection lifecycle. */
 export interface ConnectionHooks {
+  /** A socket was accepted and its handshake started. */
+  accepted?(conn: Connection): void;
   /** After hello-ok was sent. */
   opened?(conn: Connection): void;
   /** After an open connection closed. */
   closed?(conn: Connection): void;
+  /** A socket closed before its handshake succeeded. */
+  discarded?(conn: Connection): void;
 }
 
 export class WsServer {
@@ -102,7 +106,9 @@ export class WsServer {
       conn.markClosed();
       this.services.connections.delete(conn);
       if (wasOpen) for (const h of this.hooks) h.closed?.(conn);
+      else for (const h of this.hooks) h.discarded?.(conn);
     });
+    for (const h of this.hooks) h.accepted?.(conn);
     conn.startHandshakeTimer(() => conn.close(CloseCodes.POLICY_VIOLATION, 'handshake timeout'));
     this.services.broadcaster.sendTo(conn, 'connect.challenge', { nonce: conn.nonce, ts: Date.now() });
   }

@@ -4,6 +4,7 @@
  * mid-migration leaves the previous version intact. Never edit a released migration: add one.
  */
 import type { Database } from 'better-sqlite3';
+import { createDeviceTables } from './devices-schema.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -25,6 +26,11 @@ export const migrations: readonly Migration[] = [
       `);
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('created_at', String(Date.now()));
     },
+  },
+  {
+    version: 2,
+    name: 'devices',
+    up: createDeviceTables,
   },
 ];
 

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { openDatabase, type Database } from './database.js';
+import { DeviceStore } from './devices.js';
 
 export const DATABASE_FILE = 'switchboard.db';
 
@@ -17,10 +18,13 @@ export interface Store {
 
 export class SqliteStore implements Store {
   readonly db: Database;
+  /** Paired devices, pairing requests and device tokens. */
+  readonly devices: DeviceStore;
   private closed = false;
 
   constructor(readonly path: string) {
     this.db = openDatabase(path);
+    this.devices = new DeviceStore(this.db);
   }
 
   /** Opens the store file of a state directory. */

@@ -10,7 +10,7 @@ interface OutputFlags extends ConnectionFlags {
 }
 
 /** Connects, runs `fn`, and always closes the client. */
-async function withClient<T>(flags: ConnectionFlags, fn: (client: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
+export async function withClient<T>(flags: ConnectionFlags, fn: (client: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
   const target = resolveTarget(flags);
   const client = await connectCli(target);
   try {
@@ -22,7 +22,7 @@ async function withClient<T>(flags: ConnectionFlags, fn: (client: Awaited<Return
   }
 }
 
-function connectionOptions(cmd: Command): Command {
+export function connectionOptions(cmd: Command): Command {
   return cmd
     .option('--url <url>', 'gateway WebSocket URL (default ws://127.0.0.1:18789, or SWITCHBOARD_URL)')
     .option('--token <token>', 'gateway token (default: SWITCHBOARD_GATEWAY_TOKEN, else the local generated token)')
