@@ -12,6 +12,7 @@ import type { GatewayOptions } from './options.js';
 import type { SqliteStore } from './store/store.js';
 import type { ReplayStore } from './server/replay.js';
 import type { AuthService } from './auth/service.js';
+import type { ToolRegistry } from './agent/tools.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -32,6 +33,8 @@ export interface GatewayServices {
   readonly store: SqliteStore;
   /** Access control: the connect pipeline, rate limits, pairing events, disconnecting devices. */
   readonly auth: AuthService;
+  /** Tools the agent may call in runs (device-node commands register here). */
+  readonly agentTools: ToolRegistry;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

@@ -27,6 +27,7 @@ import { handlers } from './methods/index.js';
 import { GATEWAY_VERSION } from './version.js';
 import { ensureGeneratedToken } from './auth/shared-secret.js';
 import { SqliteStore } from './store/store.js';
+import { ToolRegistry } from './agent/tools.js';
 import { AuthService } from './auth/service.js';
 import { checkCredentialPolicy } from './auth/credentials.js';
 
@@ -90,6 +91,7 @@ export class Gateway {
       replay,
       store,
       auth,
+      agentTools: new ToolRegistry(),
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
