@@ -24,12 +24,24 @@ import { handlers } from './methods/index.js';
 import { GATEWAY_VERSION } from './version.js';
 import { ensureGeneratedToken } from './auth/shared-secret.js';
 import { SqliteStore } from './store/store.js';
+import { InstanceLock, InstanceLockedError } from './instance-lock.js';
+import { startDurableState, type DurableState } from './durable.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StartupError';
+  }
+}
+
+/** Takes the state directory's single-instance lock; a second daemon stops here, naming the first. */
+function acquireLock(options: GatewayOptions): InstanceLock {
+  try {
+    return InstanceLock.acquire(options.stateDir, { host: options.host, version: GATEWAY_VERSION });
+  } catch (err) {
+    if (err instanceof InstanceLockedError) throw new StartupError(err.message);
+    throw err;
   }
 }
 
@@ -48,8 +60,9 @@ export class Gateway {
   readonly ws: WsServer;
   readonly dispatcher: Dispatcher;
   readonly validators: ProtocolValidators;
+  readonly durable: DurableState;
 
-  private constructor(readonly options: GatewayOptions, store: SqliteStore) {
+  private constructor(readonly options: GatewayOptions, store: SqliteStore, private readonly lock: InstanceLock) {
     const log = options.log;
     // Compile once, at boot: a schema that does not compile stops start-up here, naming the entry.
     this.validators = compileValidators();
@@ -77,6 +90,8 @@ export class Gateway {
       lifecycle: () => this.stateValue,
     };
     this.dispatcher = new Dispatcher(this.services, handlers, this.validators, this.drain.signal, log.child({ ns: 'gateway:rpc' }));
+    this.durable = startDurableState(store, options.limits, log);
+    this.dispatcher.setInvoker(this.durable.ledger.invoker);
     this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }));
     this.ws.addHooks({
       opened: (conn) => presence.connected(conn.caller!),
@@ -89,17 +104,24 @@ export class Gateway {
   static async start(input: GatewayOptionsInput): Promise<Gateway> {
     const options = resolveOptions(input);
     ensureStateDir(options.stateDir);
-    if (options.auth.mode === 'token' && !options.auth.token) {
-      options.auth = { mode: 'token', token: ensureGeneratedToken(options.stateDir), generated: true };
-    }
-    registerSecret(options.auth.token);
-    registerSecret(options.auth.password);
-    const store = SqliteStore.openInStateDir(options.stateDir);
-    const gateway = new Gateway(options, store);
+    // The lock comes first: nothing in the state directory (not even the generated token) is written
+    // by a daemon that does not own it.
+    const lock = acquireLock(options);
+    let store: SqliteStore | undefined;
+    let gateway: Gateway | undefined;
     try {
+      if (options.auth.mode === 'token' && !options.auth.token) {
+        options.auth = { mode: 'token', token: ensureGeneratedToken(options.stateDir), generated: true };
+      }
+      registerSecret(options.auth.token);
+      registerSecret(options.auth.password);
+      store = SqliteStore.openInStateDir(options.stateDir);
+      gateway = new Gateway(options, store, lock);
       await gateway.listen();
     } catch (err) {
-      store.close();
+      gateway?.durable.close();
+      store?.close();
+      lock.release();
       throw err;
     }
     return gateway;
@@ -139,6 +161,7 @@ export class Gateway {
     });
     this.server.on('error', (err) => log.error({ err }, 'http server error'));
     this.ws.start();
+    this.lock.update({ host: this.options.host, port: this.port });
     this.services.health.start(this.options.limits.healthRefreshMs);
     this.stateValue = 'ready';
     log.child({ ns: 'gateway' }).info({ url: this.url, stateDir: this.options.stateDir, authMode: this.options.auth.mode }, 'gateway ready');
@@ -165,7 +188,9 @@ export class Gateway {
     this.server.closeAllConnections?.();
     await closed;
     this.services.health.stop();
+    this.durable.close();
     this.services.store.close();
+    this.lock.release();
     this.stateValue = 'stopped';
     log.info({ reason }, 'gateway stopped');
   }

@@ -6,11 +6,15 @@ import type { EventSpec } from './method.js';
 import { connectEvents } from './connect.js';
 import { presenceEvents } from './presence.js';
 import { systemEvents } from './system.js';
+import { sessionsEvents } from './sessions.js';
+import { chatEvents } from './chat.js';
 
 export const events = {
   ...connectEvents,
   ...presenceEvents,
   ...systemEvents,
+  ...sessionsEvents,
+  ...chatEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

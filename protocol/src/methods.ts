@@ -6,10 +6,14 @@
 import type { MethodSpec } from './method.js';
 import { connectMethods } from './connect.js';
 import { systemMethods } from './system.js';
+import { sessionsMethods } from './sessions.js';
+import { chatMethods } from './chat.js';
 
 export const methods = {
   ...connectMethods,
   ...systemMethods,
+  ...sessionsMethods,
+  ...chatMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

@@ -26,6 +26,16 @@ export interface Limits {
   maxFailedRequestsPerMinute: number;
   /** Frames a connection may send while its handshake is still being processed. */
   maxPendingHandshakeFrames: number;
+  /** How long a finished side-effect request stays in the idempotency ledger (a retry within it gets the recorded answer). */
+  idempotencyTtlMs: number;
+  /** Most entries the idempotency ledger keeps; above it the oldest finished ones are dropped early. */
+  maxIdempotencyEntries: number;
+  /** Interval of the ledger's background sweep. */
+  idempotencySweepIntervalMs: number;
+  /** Byte budget of one `chat.history` page (the default and the ceiling of `maxBytes`). */
+  historyMaxBytes: number;
+  /** A transcript entry larger than this comes back from `chat.history` as a placeholder. */
+  historyMaxEntryBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -40,6 +50,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   requestBudget: Object.freeze({ maxRequests: 100_000, windowMs: 10_000 }),
   maxFailedRequestsPerMinute: 120,
   maxPendingHandshakeFrames: 16,
+  idempotencyTtlMs: 24 * 60 * 60 * 1000,
+  maxIdempotencyEntries: 100_000,
+  idempotencySweepIntervalMs: 60_000,
+  historyMaxBytes: 1024 * 1024,
+  historyMaxEntryBytes: 256 * 1024,
 });
 
 /** Merges overrides onto the defaults. */

@@ -4,7 +4,11 @@
  */
 import type { HandlerTable } from '../context.js';
 import { systemHandlers } from './system.js';
+import { sessionsHandlers } from './sessions.js';
+import { chatHandlers } from './chat.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
+  ...sessionsHandlers,
+  ...chatHandlers,
 };

@@ -4,6 +4,7 @@
  * mid-migration leaves the previous version intact. Never edit a released migration: add one.
  */
 import type { Database } from 'better-sqlite3';
+import { durableMigrations } from './durable-migrations.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -26,7 +27,9 @@ export const migrations: readonly Migration[] = [
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('created_at', String(Date.now()));
     },
   },
+  // Versions 3–5: idempotency ledger, sessions and transcripts, inbound and outbound ledgers.
+  ...durableMigrations,
 ];
 
-/** The schema version this build writes. */
-export const SCHEMA_VERSION = migrations[migrations.length - 1].version;
+/** The schema version this build writes (the highest in the list, which may come from several files). */
+export const SCHEMA_VERSION = Math.max(...migrations.map((m) => m.version));
