@@ -7,3 +7,17 @@ export { readGeneratedToken, ensureGeneratedToken, generatedTokenPath, type Auth
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './config/limits.js';
 export { GATEWAY_VERSION } from './version.js';
 export { runGatewayProcess, optionsFromEnv, type RunOptions } from './run.js';
+export { SqliteStore, DATABASE_FILE, type Store, type RecoveryReport } from './store/store.js';
+export { openDatabase, migrate, SchemaTooNewError } from './store/database.js';
+export { migrations, SCHEMA_VERSION, type Migration } from './store/migrations.js';
+export { StoreClosedError } from './store/group-commit.js';
+export { IdempotencyLedger, type LedgerOptions } from './idempotency/ledger.js';
+export { idempotencyScope, paramsFingerprint, canonicalJson } from './idempotency/scope.js';
+export { InstanceLock, InstanceLockedError, readLockOwner, LOCK_FILE, LOCK_INFO_FILE, type LockOwner } from './instance-lock.js';
+export { resolveSessionKey, MAIN_SESSION_KEY } from './sessions/keys.js';
+export { INTERRUPTED_TOOL_RESULT } from './store/transcripts-repo.js';
+export type { TranscriptEntry, NewEntry } from './store/transcripts-repo.js';
+export type { SessionRecord } from './store/sessions-repo.js';
+export type { Delivery } from './store/outbound-repo.js';
+export type { InboundRecord } from './store/inbound-repo.js';
+export type { MethodContext, Handler } from './context.js';

@@ -87,8 +87,14 @@ export class IdempotencyLedger {
   }
 
   /** The dispatcher seam: side-effect methods go through the ledger, the rest straight through. */
-  readonly invoker: Invoker = (ctx, spec, params, run) =>
-    spec.sideEffect ? this.invoke(ctx, spec, params as Record<string, unknown>, run) : run(ctx);
+  readonly invoker: Invoker = (ctx, spec, params, run) => {
+    if (!spec.sideEffect) return run(ctx);
+    try {
+      return this.invoke(ctx, spec, params as Record<string, unknown>, run);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
 
   private invoke(ctx: MethodContext, spec: MethodSpec, params: Record<string, unknown>, run: (ctx: MethodContext) => unknown): Promise<unknown> {
     const id: LedgerId = { scope: idempotencyScope(ctx.caller), method: ctx.method, key: String(params.idempotencyKey) };
