@@ -4,10 +4,13 @@
  * and by `gateway/dist/main.js`.
  */
 import { Gateway, StartupError } from './gateway.js';
-import { createLog } from './log.js';
-import { resolveStateDir } from './state-dir.js';
+import { createLog, registerSecret } from './log.js';
+import { resolveStateDir, ensureStateDir } from './state-dir.js';
 import type { GatewayOptionsInput } from './options.js';
 import type { AuthMode } from './auth/shared-secret.js';
+import type { Limits } from './config/limits.js';
+import { ConfigError, loadConfigFile, type LoadedConfig } from './config/file.js';
+import { mergeRunOptions, settingsFromConfig } from './config/apply.js';
 
 export interface RunOptions {
   port?: number;
@@ -17,6 +20,9 @@ export interface RunOptions {
   authMode?: AuthMode;
   stateDir?: string;
   logLevel?: string;
+  trustedProxies?: string[];
+  allowedOrigins?: string[];
+  limits?: Partial<Limits>;
 }
 
 /** Reads daemon settings from the environment (flags override them). */
@@ -32,16 +38,36 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions
   };
 }
 
-/** Starts the daemon in this process and keeps it running until a signal. Resolves with the exit code. */
-export async function runGatewayProcess(run: RunOptions): Promise<number> {
+/**
+ * Starts the daemon in this process and keeps it running until a signal. Resolves with the exit code.
+ * `flagsAndEnv` wins over `config.yaml` in the state directory, which wins over the defaults.
+ */
+export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number> {
+  const stateDir = ensureStateDir(resolveStateDir(flagsAndEnv.stateDir));
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfigFile(stateDir, { write: true });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    return 1;
+  }
+  loaded.secrets.forEach(registerSecret);
+  const run = mergeRunOptions(flagsAndEnv, settingsFromConfig(loaded.config));
   const log = await createLog({ level: run.logLevel });
+  const configLog = log.child({ ns: 'gateway:config' });
+  for (const step of loaded.migrated) configLog.warn({ file: loaded.path, backup: loaded.backupPath }, `config migrated ${step}`);
+  for (const warning of loaded.warnings) configLog.warn(warning);
   const authMode: AuthMode = run.authMode ?? (run.password && !run.token ? 'password' : 'token');
   const input: GatewayOptionsInput = {
     log,
-    stateDir: resolveStateDir(run.stateDir),
+    stateDir,
     port: run.port,
     host: run.host,
     auth: { mode: authMode, token: run.token, password: run.password },
+    trustedProxies: run.trustedProxies,
+    allowedOrigins: run.allowedOrigins,
+    limits: run.limits,
     handleSignals: true,
   };
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (daemon keeps running)'));

@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerGateway } from './commands/gateway.js';
 import { registerRpc } from './commands/rpc.js';
+import { registerConfig } from './commands/config.js';
+import { registerBackup } from './commands/backup.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -15,6 +17,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride();
   registerGateway(program, setExit);
   registerRpc(program);
+  registerConfig(program);
+  registerBackup(program);
   return program;
 }
 
