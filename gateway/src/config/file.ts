@@ -87,7 +87,7 @@ export function loadConfigFile(stateDir: string, options: LoadOptions = {}): Loa
 
 /** Parses YAML, turning syntax errors into a ConfigError with line and column. */
 export function parseConfigText(path: string, text: string): Document {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     throw new ConfigError(path, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: `YAML syntax: ${e.message.split('\n')[0]}` })));
   }

@@ -6,7 +6,7 @@
  * Version 0 is a file without `version`: the flat layout of early builds
  * (`port`, `bind`, `token`, `password`, `auth`, `logLevel`, `trustedProxies`, `allowedOrigins`).
  */
-import { isMap, type Document } from 'yaml';
+import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
 import { CONFIG_VERSION } from './schema.js';
 
 export interface ConfigMigration {
@@ -17,12 +17,33 @@ export interface ConfigMigration {
   up(doc: Document): void;
 }
 
-/** Moves `from` (top level) to `to` (a path) unless the target is already set. */
+/**
+ * Moves `from` (top level) to `to` (a path) unless the target is already set. A comment above the
+ * moved key goes with it (or to the top of the file when the key was the file's first).
+ */
 function move(doc: Document, from: string, to: string[]): void {
   if (!doc.has(from) || doc.hasIn(to)) return;
+  const root = doc.contents as YAMLMap;
+  const index = root.items.findIndex((p) => isScalar(p.key) && p.key.value === from);
+  const key = root.items[index]?.key;
+  const comment = isScalar(key) ? key.commentBefore : undefined;
   const node = doc.get(from, true);
   doc.delete(from);
   doc.setIn(to, node);
+  if (!comment) return;
+  if (index === 0) {
+    doc.commentBefore = doc.commentBefore ? `${doc.commentBefore}\n${comment}` : comment;
+    return;
+  }
+  const parent = doc.getIn(to.slice(0, -1), true) as YAMLMap | undefined;
+  const target = parent?.items.find((p) => isScalar(p.key) && p.key.value === to[to.length - 1]);
+  if (target && isScalar(target.key)) target.key.commentBefore = comment;
+}
+
+/** Sets `version` as the file's first key. */
+function setVersion(doc: Document, version: number): void {
+  if (doc.has('version')) return void doc.set('version', version);
+  (doc.contents as YAMLMap).items.unshift(doc.createPair('version', version));
 }
 
 export const configMigrations: readonly ConfigMigration[] = [
@@ -39,7 +60,7 @@ export const configMigrations: readonly ConfigMigration[] = [
       move(doc, 'trustedProxies', ['gateway', 'trustedProxies']);
       move(doc, 'allowedOrigins', ['gateway', 'allowedOrigins']);
       move(doc, 'logLevel', ['log', 'level']);
-      doc.set('version', 1);
+      setVersion(doc, 1);
     },
   },
 ];
@@ -56,6 +77,8 @@ export function documentVersion(doc: Document): number {
  */
 export function migrateDocument(doc: Document, list: readonly ConfigMigration[] = configMigrations): string[] {
   const applied: string[] = [];
+  // A file with only comments has no mapping yet.
+  if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
   let version = documentVersion(doc);
   while (version < CONFIG_VERSION) {
     const step = list.find((m) => m.from === version);

@@ -36,9 +36,11 @@ export function registerConfig(program: Command): void {
     .description('print a value as written in the file (dotted key, e.g. gateway.port), or the whole file')
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, flags: { json?: boolean }) => {
-      const { getConfigValue, resolveStateDir } = await admin();
+      const { getConfigValue, configPath, resolveStateDir } = await admin();
       const value = await guard(() => getConfigValue(resolveStateDir(), key));
-      if (value === undefined) throw new CliError(ExitCode.ERROR_REPLY, `${key ?? 'the config file'} is not set; the built-in default applies`);
+      if (value === undefined) {
+        throw new CliError(ExitCode.ERROR_REPLY, key ? `${key} is not set in ${configPath(resolveStateDir())}; the built-in default applies` : `there is no config file at ${configPath(resolveStateDir())}; the built-in defaults apply`);
+      }
       if (flags.json || typeof value === 'object') printJson(value, flags.json === true);
       else printLines(String(value));
     });
