@@ -8,6 +8,6 @@ export { settingsFromConfig, mergeRunOptions, bindAddress, type ConfigSettings }
 export { createBackup, redactConfig, type CreateBackupOptions, type CreateBackupResult } from './backup/create.js';
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './backup/restore.js';
 export { BACKUP_FORMAT, MANIFEST_FILE, SECRET_TABLES, type BackupManifest } from './backup/manifest.js';
-export { readTarGz, type TarSink } from './backup/tar.js';
+export { readTarGz, writeTarGz, type TarSink, type TarSource } from './backup/tar.js';
 export { readLockOwner, InstanceLockedError } from './instance-lock.js';
 export { resolveStateDir } from './state-dir.js';

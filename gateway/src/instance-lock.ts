@@ -41,10 +41,11 @@ export class InstanceLock {
   private constructor(private readonly db: Database, readonly stateDir: string, private info: LockOwner) {}
 
   /**
-   * Takes the lock of `stateDir`, or throws {@link InstanceLockedError} naming the owner (waiting up
-   * to `ownerWaitMs` for a just-started owner to write its details).
+   * Takes the lock of `stateDir`, or throws {@link InstanceLockedError} naming the owner. An owner
+   * that is still starting has not bound its port yet: wait up to `ownerWaitMs` for it, so the
+   * message can say where the running daemon listens.
    */
-  static acquire(stateDir: string, info: Omit<LockOwner, 'pid' | 'startTime' | 'startedAt'> = {}, ownerWaitMs = 1000): InstanceLock {
+  static acquire(stateDir: string, info: Omit<LockOwner, 'pid' | 'startTime' | 'startedAt'> = {}, ownerWaitMs = 5000): InstanceLock {
     const db = new BetterSqlite3(join(stateDir, LOCK_FILE), { timeout: 0 });
     try {
       db.pragma('locking_mode = EXCLUSIVE');
@@ -104,7 +105,7 @@ function waitForOwner(stateDir: string, waitMs: number): LockOwner | undefined {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const owner = readLockOwner(stateDir);
-    if (owner || Date.now() >= deadline) return owner;
+    if (owner?.port !== undefined || Date.now() >= deadline) return owner;
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
   }
 }
