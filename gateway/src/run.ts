@@ -49,6 +49,7 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
     loaded = loadConfigFile(stateDir, { write: true });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    for (const warning of err.warnings) process.stderr.write(`switchboard: warning: ${warning}\n`);
     process.stderr.write(`switchboard: ${err.message}\n`);
     return 1;
   }

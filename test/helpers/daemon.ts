@@ -25,8 +25,21 @@ export interface DaemonProcess {
 export interface SpawnDaemonOptions {
   stateDir: string;
   token?: string;
-  port?: number;
+  /** SWITCHBOARD_PORT (default 0); `null` leaves it unset so the config file decides. */
+  port?: number | null;
   env?: NodeJS.ProcessEnv;
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [CLI_BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    proc.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 export function spawnDaemon(options: SpawnDaemonOptions): DaemonProcess {
@@ -34,7 +47,7 @@ export function spawnDaemon(options: SpawnDaemonOptions): DaemonProcess {
     env: {
       PATH: process.env.PATH,
       SWITCHBOARD_HOME: options.stateDir,
-      SWITCHBOARD_PORT: String(options.port ?? 0),
+      ...(options.port === null ? {} : { SWITCHBOARD_PORT: String(options.port ?? 0) }),
       SWITCHBOARD_LOG_LEVEL: 'info',
       ...(options.token ? { SWITCHBOARD_GATEWAY_TOKEN: options.token } : {}),
       ...options.env,

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, Document, isScalar, type Node } from 'yaml';
 import { ConfigError, configPath, loadConfigFile, parseConfigText, validateDocument, writeFileAtomic, type LoadedConfig } from './file.js';
 import { migrateDocument } from './migrations.js';
+import { ensureStateDir } from '../state-dir.js';
 import { CONFIG_VERSION, schemaAt } from './schema.js';
 
 /** Splits `gateway.auth.mode` into its parts; refuses empty parts. */
@@ -33,7 +34,7 @@ export function getConfigValue(stateDir: string, key?: string): unknown {
  * validates and writes. Returns the warnings (unknown key, unset environment variables).
  */
 export function setConfigValue(stateDir: string, key: string, rawValue: string, env: NodeJS.ProcessEnv = process.env): { path: string; warnings: string[] } {
-  const path = configPath(stateDir);
+  const path = configPath(ensureStateDir(stateDir));
   const parts = parseKeyPath(key);
   const doc = existsSync(path) ? parseConfigText(path, readFileSync(path, 'utf8')) : new Document({ version: CONFIG_VERSION });
   migrateDocument(doc);

@@ -30,6 +30,9 @@ export interface ConfigIssue {
 
 /** The file cannot be used; `issues` says where and why, `message` lists them for people. */
 export class ConfigError extends Error {
+  /** Notes found along the way (unknown keys), worth showing with the error. */
+  warnings: string[] = [];
+
   constructor(readonly file: string, readonly issues: ConfigIssue[]) {
     super(`${file} is not valid:\n${issues.map((i) => `  - ${i.path || '(top)'}: ${i.message}`).join('\n')}`);
     this.name = 'ConfigError';
@@ -115,7 +118,11 @@ export function validateDocument(path: string, doc: Document, options: LoadOptio
     const expected = (e.schema as { description?: string }).description ?? e.message.toLowerCase();
     issues.push({ path: dotted, message: `${shown ?? 'nothing'} is not valid: expected ${expected}; fix it with \`switchboard config set ${dotted || 'KEY'} VALUE\` or edit the file` });
   }
-  if (issues.length > 0) throw new ConfigError(path, dedupe(issues));
+  if (issues.length > 0) {
+    const error = new ConfigError(path, dedupe(issues));
+    error.warnings = warnings;
+    throw error;
+  }
   return { config: Value.Clean(ConfigSchema, structuredClone(value)) as Partial<GatewayConfig>, warnings, secrets };
 }
 

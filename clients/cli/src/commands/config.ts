@@ -13,7 +13,10 @@ async function guard<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(ExitCode.ERROR_REPLY, err.message);
+    if (err instanceof ConfigError) {
+      warn(err.warnings);
+      throw new CliError(ExitCode.ERROR_REPLY, err.message);
+    }
     throw new CliError(ExitCode.ERROR_REPLY, err instanceof Error ? err.message : String(err));
   }
 }
