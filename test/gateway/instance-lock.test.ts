@@ -46,13 +46,13 @@ describe('instance lock', () => {
     await again.stop();
   });
 
-  it('lets exactly one of several daemons started at once run; the others name it and exit 1', async () => {
-    const started = Array.from({ length: 6 }, () => spawnDaemon({ stateDir: dir, token: TEST_TOKEN }));
+  it('lets exactly one of ten daemons started at once run; the others name it and exit 1', async () => {
+    const started = Array.from({ length: 10 }, () => spawnDaemon({ stateDir: dir, token: TEST_TOKEN }));
     daemons.push(...started);
     const outcomes = await Promise.all(started.map((d) => Promise.race([d.ready.then(() => 'ready' as const), d.exited])));
     const winners = started.filter((_, i) => outcomes[i] === 'ready');
     expect(winners).toHaveLength(1);
-    expect(outcomes.filter((o) => o === 1)).toHaveLength(5);
+    expect(outcomes.filter((o) => o === 1)).toHaveLength(9);
     const port = new URL(await winners[0].ready).port;
     for (const loser of started.filter((d) => d !== winners[0])) {
       expect(loser.stderr).toContain(`another Switchboard gateway (pid ${winners[0].pid}, listening on 127.0.0.1:${port})`);

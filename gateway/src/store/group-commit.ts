@@ -8,12 +8,13 @@
  * rejects, the others still commit. If the commit itself fails (disk full, I/O error) every job in
  * the batch rejects and nothing of it is on disk.
  */
+import { GatewayError } from '@switchboard/protocol';
 import { withDurableCommit, type Database } from './database.js';
 
-/** Raised for writes queued after the store was closed. */
-export class StoreClosedError extends Error {
+/** Raised for writes queued after the store was closed: retryable, nothing was written. */
+export class StoreClosedError extends GatewayError {
   constructor() {
-    super('the store is closed (the gateway is stopping); retry once it is back');
+    super('UNAVAILABLE', 'the gateway is stopping and its store is closed; nothing was written, retry once it is back', { retryable: true });
     this.name = 'StoreClosedError';
   }
 }
