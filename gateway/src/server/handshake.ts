@@ -99,6 +99,8 @@ export function performHandshake(
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       slowConsumerGraceMs: limits.slowConsumerGraceMs,
       requestBudget: { ...limits.requestBudget },
+      idempotency: { ttlMs: limits.idempotencyTtlMs, maxEntries: limits.maxIdempotencyEntries },
+      history: { maxBytes: limits.historyMaxBytes, maxEntryBytes: limits.historyMaxEntryBytes },
     },
   };
   return { ok: true, caller, hello };

@@ -112,6 +112,11 @@ describe('chat.history', () => {
     await expect(client.call('chat.history', { sessionKey: 'main', cursor: nextCursor! })).rejects.toMatchObject({ details: { code: 'INVALID_CURSOR' } });
   });
 
+  it('advertises its limits and the idempotency window in hello-ok.policy', () => {
+    expect(client.hello!.policy.history).toEqual({ maxBytes: 64 * 1024, maxEntryBytes: 20_000 });
+    expect(client.hello!.policy.idempotency).toEqual({ ttlMs: 24 * 60 * 60 * 1000, maxEntries: 100_000 });
+  });
+
   it('returns an empty page for a session that does not exist', async () => {
     expect(await client.call('chat.history', { sessionKey: 'agent:main:nobody' })).toEqual({ sessionKey: 'agent:main:nobody', messages: [], hasMore: false });
   });
