@@ -42,6 +42,12 @@ describe('switchboard config', () => {
     expect(bad.stderr).toContain('gateway.port: "many" is not valid: expected an integer port from 0 to 65535');
     expect(readFileSync(join(home, 'config.yaml'), 'utf8')).toContain('port: 19123');
     expect(await cli('config', 'validate')).toMatchObject({ code: 0, stdout: expect.stringContaining('is valid') });
+    await cli('config', 'set', 'gateway.auth.password', 'literal-password-1');
+    await cli('config', 'set', 'gateway.auth.token', '${SB_TOKEN}');
+    const shown = await cli('config', 'get', '--json');
+    expect(shown.stdout).not.toContain('literal-password-1');
+    expect(JSON.parse(shown.stdout).gateway.auth).toEqual({ password: '[hidden: use --show-secrets]', token: '${SB_TOKEN}' });
+    expect((await cli('config', 'get', 'gateway.auth.password', '--show-secrets')).stdout.trim()).toBe('literal-password-1');
     writeFileSync(join(home, 'config.yaml'), 'version: 1\nlog:\n  level: chatty\nextra: 1\n');
     const invalid = await cli('config', 'validate');
     expect(invalid.code).toBe(1);

@@ -25,6 +25,16 @@ function warn(lines: string[]): void {
   for (const line of lines) process.stderr.write(`warning: ${line}\n`);
 }
 
+/** Replaces literal secret values (not `${ENV}` references) with a marker. */
+export function hideSecrets(value: unknown, name: string, secretKey: RegExp): unknown {
+  if (typeof value === 'string') return secretKey.test(name) && !/^\$\{[^}]+\}$/.test(value) ? '[hidden: use --show-secrets]' : value;
+  if (Array.isArray(value)) return value.map((v) => hideSecrets(v, name, secretKey));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecrets(v, k, secretKey)]));
+  }
+  return value;
+}
+
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('read and change the config file (config.yaml in the state directory)');
 
@@ -38,9 +48,11 @@ export function registerConfig(program: Command): void {
   config.command('get [key]')
     .description('print a value as written in the file (dotted key, e.g. gateway.port), or the whole file')
     .option('--json', 'print JSON')
-    .action(async (key: string | undefined, flags: { json?: boolean }) => {
-      const { getConfigValue, configPath, resolveStateDir } = await admin();
-      const value = await guard(() => getConfigValue(resolveStateDir(), key));
+    .option('--show-secrets', 'print secret values written literally in the file (hidden by default)')
+    .action(async (key: string | undefined, flags: { json?: boolean; showSecrets?: boolean }) => {
+      const { getConfigValue, configPath, resolveStateDir, SECRET_KEY } = await admin();
+      const raw = await guard(() => getConfigValue(resolveStateDir(), key));
+      const value = flags.showSecrets ? raw : hideSecrets(raw, key?.split('.').pop() ?? '', SECRET_KEY);
       if (value === undefined) {
         throw new CliError(ExitCode.ERROR_REPLY, key ? `${key} is not set in ${configPath(resolveStateDir())}; the built-in default applies` : `there is no config file at ${configPath(resolveStateDir())}; the built-in defaults apply`);
       }
