@@ -39,25 +39,32 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions
 }
 
 /**
+ * Reads config.yaml (migrating it in memory only: the file is rewritten by the daemon that owns the
+ * state directory, after it took the lock). Prints the problems and returns undefined when invalid.
+ */
+function readConfig(stateDir: string): LoadedConfig | undefined {
+  try {
+    return loadConfigFile(stateDir, { write: false });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const warning of err.warnings) process.stderr.write(`switchboard: warning: ${warning}\n`);
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    return undefined;
+  }
+}
+
+/**
  * Starts the daemon in this process and keeps it running until a signal. Resolves with the exit code.
  * `flagsAndEnv` wins over `config.yaml` in the state directory, which wins over the defaults.
  */
 export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number> {
   const stateDir = ensureStateDir(resolveStateDir(flagsAndEnv.stateDir));
-  let loaded: LoadedConfig;
-  try {
-    loaded = loadConfigFile(stateDir, { write: true });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const warning of err.warnings) process.stderr.write(`switchboard: warning: ${warning}\n`);
-    process.stderr.write(`switchboard: ${err.message}\n`);
-    return 1;
-  }
+  const loaded = readConfig(stateDir);
+  if (!loaded) return 1;
   loaded.secrets.forEach(registerSecret);
   const run = mergeRunOptions(flagsAndEnv, settingsFromConfig(loaded.config));
   const log = await createLog({ level: run.logLevel });
   const configLog = log.child({ ns: 'gateway:config' });
-  for (const step of loaded.migrated) configLog.warn({ file: loaded.path, backup: loaded.backupPath }, `config migrated ${step}`);
   for (const warning of loaded.warnings) configLog.warn(warning);
   const authMode: AuthMode = run.authMode ?? (run.password && !run.token ? 'password' : 'token');
   const input: GatewayOptionsInput = {
@@ -83,6 +90,11 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
       return 1;
     }
     throw err;
+  }
+  if (loaded.migrated.length > 0) {
+    // Now that this daemon owns the state directory: write the migrated file, keeping a backup.
+    const written = loadConfigFile(stateDir, { write: true });
+    for (const step of written.migrated) configLog.warn({ file: written.path, backup: written.backupPath }, `config migrated ${step}`);
   }
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

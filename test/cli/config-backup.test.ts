@@ -70,6 +70,20 @@ describe('switchboard config', () => {
     expect(await fromEnv.ready).not.toBe(`ws://127.0.0.1:${port}`);
   });
 
+  it('migrates an old file when the daemon starts, keeping a backup', async () => {
+    const port = await freePort();
+    await cli('config', 'path');
+    writeFileSync(join(work, 'legacy.yaml'), `# from an early build\nport: ${port}\nlogLevel: info\n`);
+    await cli('config', 'set', 'log.level', 'info'); // creates the state directory
+    writeFileSync(join(home, 'config.yaml'), readFileSync(join(work, 'legacy.yaml')));
+    const d = spawnDaemon({ stateDir: home, token: TEST_TOKEN, port: null });
+    daemons.push(d);
+    expect(await d.ready).toBe(`ws://127.0.0.1:${port}`);
+    await expect.poll(() => readFileSync(join(home, 'config.yaml'), 'utf8')).toContain('version: 1');
+    expect(readFileSync(join(home, 'config.yaml'), 'utf8')).toContain('# from an early build');
+    expect(readFileSync(join(home, 'config.yaml.v0.bak'), 'utf8')).toBe(readFileSync(join(work, 'legacy.yaml'), 'utf8'));
+  });
+
   it('stops the daemon on an invalid file, naming the problem', async () => {
     await cli('config', 'set', 'log.level', 'info');
     writeFileSync(join(home, 'config.yaml'), 'version: 1\ngateway:\n  port: -5\n');
