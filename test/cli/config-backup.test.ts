@@ -72,7 +72,6 @@ describe('switchboard config', () => {
 
   it('migrates an old file when the daemon starts, keeping a backup', async () => {
     const port = await freePort();
-    await cli('config', 'path');
     writeFileSync(join(work, 'legacy.yaml'), `# from an early build\nport: ${port}\nlogLevel: info\n`);
     await cli('config', 'set', 'log.level', 'info'); // creates the state directory
     writeFileSync(join(home, 'config.yaml'), readFileSync(join(work, 'legacy.yaml')));
