@@ -34,6 +34,7 @@ export const durableMigrations: readonly Migration[] = [
         ) STRICT;
         CREATE UNIQUE INDEX idempotency_key ON idempotency (scope, method, key);
         CREATE INDEX idempotency_expiry ON idempotency (expires_at) WHERE expires_at IS NOT NULL;
+        CREATE INDEX idempotency_running ON idempotency (boot_id) WHERE expires_at IS NULL;
       `);
     },
   },

@@ -89,7 +89,7 @@ export class SqliteIdempotencyRepository implements IdempotencyRepository {
       fail: db.prepare(`UPDATE idempotency SET state = 'failed', error = @error, updated_at = @now, expires_at = @expires ${where}`),
       release: db.prepare(`DELETE FROM idempotency ${where}`),
       interrupt: db.prepare(`UPDATE idempotency SET state = 'interrupted', updated_at = @now, expires_at = @expires
-        WHERE state IN ('accepted', 'acked') AND boot_id <> @boot`),
+        WHERE expires_at IS NULL AND state IN ('accepted', 'acked') AND boot_id <> @boot`),
       sweep: db.prepare('DELETE FROM idempotency WHERE id IN (SELECT id FROM idempotency WHERE expires_at <= @now LIMIT @limit)'),
       trim: db.prepare(`DELETE FROM idempotency WHERE id IN (
         SELECT id FROM idempotency WHERE expires_at IS NOT NULL ORDER BY updated_at LIMIT @limit)`),
