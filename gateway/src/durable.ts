@@ -8,6 +8,7 @@ import type { RecoveryReport, Store } from './store/store.js';
 import { IdempotencyLedger } from './idempotency/ledger.js';
 import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY } from './sessions/keys.js';
 
+/** The durable-state services of a running daemon. */
 export interface DurableState {
   readonly ledger: IdempotencyLedger;
   /** What start-up recovery closed. */
@@ -16,6 +17,7 @@ export interface DurableState {
   close(): void;
 }
 
+/** Recovers the store, starts the idempotency ledger and ensures the main session; call once at start-up. */
 export function startDurableState(store: Store, limits: Limits, log: Log): DurableState {
   const now = Date.now();
   const recovery = store.recover(now);

@@ -13,7 +13,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 
+/** The lock file (held open with an OS lock while a daemon runs). */
 export const LOCK_FILE = 'gateway.lock';
+/** The owner's details (information only). */
 export const LOCK_INFO_FILE = 'gateway.lock.json';
 
 /** What the owner tells about itself. */
@@ -35,6 +37,7 @@ export class InstanceLockedError extends Error {
   }
 }
 
+/** The single-instance lock of one state directory, held until `release()`. */
 export class InstanceLock {
   private released = false;
 

@@ -61,6 +61,7 @@ export const ChatHistoryParams = closedObject({
 });
 export type ChatHistoryParams = Static<typeof ChatHistoryParams>;
 
+/** A transcript page and the cursor to the older one. */
 export const ChatHistoryResult = closedObject({
   sessionKey: NonEmptyString,
   /** Absent when the session does not exist yet. */
@@ -75,6 +76,7 @@ export const ChatHistoryResult = closedObject({
 });
 export type ChatHistoryResult = Static<typeof ChatHistoryResult>;
 
+/** The note to append and the key that makes it happen once. */
 export const ChatInjectParams = closedObject({
   sessionKey: SessionKey,
   agentId: Type.Optional(NonEmptyString),
@@ -85,6 +87,7 @@ export const ChatInjectParams = closedObject({
 });
 export type ChatInjectParams = Static<typeof ChatInjectParams>;
 
+/** The appended entry. */
 export const ChatInjectResult = closedObject({
   ok: Type.Literal(true),
   messageId: NonEmptyString,
@@ -113,6 +116,7 @@ export const ChatEvent = Type.Union([
 ]);
 export type ChatEvent = Static<typeof ChatEvent>;
 
+/** Events of the chat area. */
 export const chatEvents = {
   chat: event({
     payload: ChatEvent,

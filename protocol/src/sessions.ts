@@ -52,6 +52,7 @@ export const SessionRow = closedObject({
 });
 export type SessionRow = Static<typeof SessionRow>;
 
+/** The default agent and main session, as in hello-ok.snapshot.sessionDefaults. */
 export const SessionsDefaults = closedObject({
   defaultAgentId: NonEmptyString,
   mainKey: NonEmptyString,
@@ -73,6 +74,7 @@ export const SessionsListParams = closedObject({
 });
 export type SessionsListParams = Static<typeof SessionsListParams>;
 
+/** A page of the index; advance with `nextOffset` while `hasMore`. */
 export const SessionsListResult = closedObject({
   ts: TimestampMs,
   /** The store the rows came from. */
@@ -88,6 +90,7 @@ export const SessionsListResult = closedObject({
 });
 export type SessionsListResult = Static<typeof SessionsListResult>;
 
+/** Which sessions to preview and how much of each. */
 export const SessionsPreviewParams = closedObject({
   keys: Type.Array(SessionKey, { minItems: 1, maxItems: 64 }),
   /** Items per session (default 12, at most 50). */
@@ -96,15 +99,18 @@ export const SessionsPreviewParams = closedObject({
   maxChars: Type.Optional(Type.Integer({ minimum: 20, maximum: 4000 })),
 });
 
+/** One transcript item as short text. */
 export const SessionPreviewItem = closedObject({
   role: StringEnum(['user', 'assistant', 'tool', 'system', 'other'] as const),
   text: Type.String(),
 });
+/** One session's preview: `missing` for an unknown key, `empty` without entries. */
 export const SessionsPreviewEntry = closedObject({
   key: NonEmptyString,
   status: StringEnum(['ok', 'empty', 'missing', 'error'] as const),
   items: Type.Array(SessionPreviewItem),
 });
+/** Previews in the order of the requested keys. */
 export const SessionsPreviewResult = closedObject({
   ts: TimestampMs,
   previews: Type.Array(SessionsPreviewEntry),
@@ -125,11 +131,13 @@ export const SessionsPatchParams = closedObject({
 });
 export type SessionsPatchParams = Static<typeof SessionsPatchParams>;
 
+/** A session after a change. */
 export const SessionEntryResult = closedObject({
   ok: Type.Literal(true),
   key: NonEmptyString,
   entry: SessionRow,
 });
+/** A session after a patch, with the store path (as OpenClaw). */
 export const SessionsPatchResult = closedObject({
   ok: Type.Literal(true),
   path: Type.String(),
@@ -137,12 +145,14 @@ export const SessionsPatchResult = closedObject({
   entry: SessionRow,
 });
 
+/** Which session to reset; `reason` is reported in `sessions.changed`. */
 export const SessionsResetParams = closedObject({
   key: SessionKey,
   agentId: Type.Optional(NonEmptyString),
   reason: Type.Optional(StringEnum(['new', 'reset'] as const)),
 });
 
+/** Which session to delete, and whether its transcripts go too. */
 export const SessionsDeleteParams = closedObject({
   key: SessionKey,
   agentId: Type.Optional(NonEmptyString),
@@ -150,6 +160,7 @@ export const SessionsDeleteParams = closedObject({
   deleteTranscript: Type.Optional(Type.Boolean()),
   expectedSessionId: Type.Optional(NonEmptyString),
 });
+/** Whether a row was deleted, and the generations kept. */
 export const SessionsDeleteResult = closedObject({
   ok: Type.Literal(true),
   key: NonEmptyString,
@@ -172,6 +183,7 @@ export const SessionsChangedEvent = closedObject({
 });
 export type SessionsChangedEvent = Static<typeof SessionsChangedEvent>;
 
+/** Events of the sessions area. */
 export const sessionsEvents = {
   'sessions.changed': event({
     payload: SessionsChangedEvent,

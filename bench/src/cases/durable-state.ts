@@ -23,11 +23,13 @@ import { SqliteStore } from '@switchboard/gateway';
 const TOKEN = 'bench-token-0123456789abcdef-0123456789';
 const DEFAULT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 
+/** Where the daemon comes from. */
 export interface DaemonTarget {
   /** Repository root (where gateway/dist/main.js is). Default: found from this file. */
   repoRoot?: string;
 }
 
+/** Load shape of {@link idempotentSendsPerSecond}. */
 export interface SendsOptions extends DaemonTarget {
   /** Measurement time (default 5 s), after a 1 s warm-up. */
   durationMs?: number;
@@ -36,6 +38,7 @@ export interface SendsOptions extends DaemonTarget {
   inFlight?: number;
 }
 
+/** Throughput and latency of fresh side-effect requests, and the replay rate. */
 export interface SendsResult {
   requestsPerSecond: number;
   requests: number;
@@ -45,6 +48,7 @@ export interface SendsResult {
   replaysPerSecond: number;
 }
 
+/** How {@link restartTimeWithTranscriptRows} measures. */
 export interface RestartOptions extends DaemonTarget {
   /** Starts measured per store (median reported; default 3). */
   runs?: number;
@@ -52,6 +56,7 @@ export interface RestartOptions extends DaemonTarget {
   rowsPerSession?: number;
 }
 
+/** Start-up times with a full and with an empty store, in milliseconds. */
 export interface RestartResult {
   rows: number;
   databaseBytes: number;
@@ -64,6 +69,7 @@ export interface RestartResult {
   emptyFirstHistoryMs: number;
 }
 
+/** Fresh `chat.inject` requests per second through the idempotency ledger (fsync included), with latency percentiles; then the replay rate of the same keys. */
 export async function idempotentSendsPerSecond(options: SendsOptions = {}): Promise<SendsResult> {
   const durationMs = options.durationMs ?? 5_000;
   const stateDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
@@ -106,6 +112,7 @@ export async function idempotentSendsPerSecond(options: SendsOptions = {}): Prom
   }
 }
 
+/** Start-up time of a daemon whose store holds `rows` transcript entries, beside an empty store (medians). */
 export async function restartTimeWithTranscriptRows(rows = 100_000, options: RestartOptions = {}): Promise<RestartResult> {
   const root = options.repoRoot ?? DEFAULT_ROOT;
   const runs = options.runs ?? 3;

@@ -20,16 +20,19 @@ import { GATEWAY_VERSION } from '../version.js';
 import { writeTarGz, type TarSource } from './tar.js';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, MANIFEST_FILE, SECRET_TABLES, type BackupManifest } from './manifest.js';
 
+/** Options of {@link createBackup}. */
 export interface CreateBackupOptions {
   includeSecrets?: boolean;
 }
 
+/** Where the backup went, its size and its manifest. */
 export interface CreateBackupResult {
   file: string;
   bytes: number;
   manifest: BackupManifest;
 }
 
+/** Writes a backup of `stateDir` to `file` (replaced atomically). Throws when there is no database or the snapshot fails its integrity check. */
 export async function createBackup(stateDir: string, file: string, options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
   const dbPath = join(stateDir, DATABASE_FILE);
   if (!existsSync(dbPath)) throw new Error(`nothing to back up: ${dbPath} does not exist (has the gateway run with this state directory?)`);
@@ -125,6 +128,7 @@ function sha256Of(source: TarSource): Promise<string> {
   return sha256File(source.path!);
 }
 
+/** Hex SHA-256 of a file, read as a stream. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

@@ -6,8 +6,11 @@ import { DATABASE_FILE } from '../store/store.js';
 import { GENERATED_TOKEN_FILE } from '../auth/shared-secret.js';
 import { CONFIG_FILE } from '../config/file.js';
 
+/** Identifies a Switchboard backup manifest. */
 export const BACKUP_FORMAT = 'switchboard-backup';
+/** The manifest format this build writes and reads. */
 export const BACKUP_FORMAT_VERSION = 1;
+/** The manifest's entry name (always the archive's first entry). */
 export const MANIFEST_FILE = 'manifest.json';
 
 /** Files a backup may carry, in archive order. */
@@ -20,12 +23,14 @@ export const BACKUP_FILES = [DATABASE_FILE, CONFIG_FILE, GENERATED_TOKEN_FILE] a
  */
 export const SECRET_TABLES: readonly string[] = [];
 
+/** One file in the archive: name, size, SHA-256 (hex). */
 export interface ManifestFile {
   name: string;
   bytes: number;
   sha256: string;
 }
 
+/** The manifest of a backup archive. */
 export interface BackupManifest {
   format: typeof BACKUP_FORMAT;
   formatVersion: number;

@@ -23,10 +23,12 @@ import { InstanceLock } from '../instance-lock.js';
 import { readTarGz } from './tar.js';
 import { MANIFEST_FILE, checkManifest, type BackupManifest } from './manifest.js';
 
+/** Options of {@link restoreBackup}. */
 export interface RestoreOptions {
   dryRun?: boolean;
 }
 
+/** What was (or, in a dry run, would be) restored. */
 export interface RestoreResult {
   manifest: BackupManifest;
   dryRun: boolean;
@@ -36,6 +38,7 @@ export interface RestoreResult {
   previousCopy?: string;
 }
 
+/** Verifies `file` and swaps it into `stateDir`. Throws without changing anything when the archive is damaged, newer, or a daemon owns the directory. */
 export async function restoreBackup(stateDir: string, file: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   if (!existsSync(file)) throw new Error(`no backup at ${file}`);
   ensureStateDir(stateDir);

@@ -10,6 +10,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 
 const BLOCK = 512;
 
+/** One file to put into an archive. */
 export interface TarSource {
   /** A plain file name: no slashes, at most 100 bytes. */
   name: string;

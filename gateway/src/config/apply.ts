@@ -27,6 +27,7 @@ export function bindAddress(bind: string): string {
   return bind;
 }
 
+/** The daemon settings a validated config file provides (durations in milliseconds, bind words resolved). */
 export function settingsFromConfig(config: Partial<GatewayConfig>): ConfigSettings {
   const out: ConfigSettings = {};
   const g = config.gateway;

@@ -15,8 +15,10 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { CONFIG_VERSION, ConfigSchema, SECRET_KEY, type GatewayConfig } from './schema.js';
 import { documentVersion, migrateDocument } from './migrations.js';
 
+/** The config file name inside the state directory. */
 export const CONFIG_FILE = 'config.yaml';
 
+/** Path of the config file of a state directory. */
 export function configPath(stateDir: string): string {
   return join(stateDir, CONFIG_FILE);
 }
@@ -39,6 +41,7 @@ export class ConfigError extends Error {
   }
 }
 
+/** The result of {@link loadConfigFile}. */
 export interface LoadedConfig {
   path: string;
   exists: boolean;
@@ -54,6 +57,7 @@ export interface LoadedConfig {
   secrets: string[];
 }
 
+/** Options of {@link loadConfigFile}. */
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Write a migrated file back (with a backup of the original). Default false. */

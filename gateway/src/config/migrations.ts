@@ -9,6 +9,7 @@
 import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
 import { CONFIG_VERSION } from './schema.js';
 
+/** One step from config version `from` to `to`. */
 export interface ConfigMigration {
   readonly from: number;
   readonly to: number;
@@ -46,6 +47,7 @@ function setVersion(doc: Document, version: number): void {
   (doc.contents as YAMLMap).items.unshift(doc.createPair('version', version));
 }
 
+/** Every config migration, oldest first. */
 export const configMigrations: readonly ConfigMigration[] = [
   {
     from: 0,

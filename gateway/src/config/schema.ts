@@ -21,8 +21,10 @@ export const Duration = Type.Union([
   Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' }),
 ], { description: 'a duration such as 30s, 5m, 24h or 7d, or a number of milliseconds' });
 
+/** Log levels `log.level` accepts. */
 export const LogLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
+/** The whole file. Objects are closed so unknown keys are found (and reported as warnings). */
 export const ConfigSchema = closed({
   version: Type.Literal(CONFIG_VERSION, { description: `the config format version (${CONFIG_VERSION})` }),
   gateway: Type.Optional(closed({
@@ -56,6 +58,7 @@ export const ConfigSchema = closed({
     historyMaxEntryBytes: Type.Optional(Int(256, 'bytes, at least 256')),
   })),
 });
+/** A validated config file. */
 export type GatewayConfig = Static<typeof ConfigSchema>;
 
 /** Config keys whose values are secrets: never printed, logged or put in a backup without consent. */

@@ -11,6 +11,7 @@ export type FinalSink = (payload: unknown) => void;
 /** At most this many requesters wait on one flight's final answer (retries beyond it get only the ack). */
 const MAX_FINAL_SINKS = 32;
 
+/** A side-effect request in progress, keyed like its ledger entry. */
 export class Flight {
   /** Settles with the first answer. Set right after construction. */
   answer!: Promise<unknown>;

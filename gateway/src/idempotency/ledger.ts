@@ -26,6 +26,7 @@ import { Flight } from './flight.js';
 import { idempotencyPolicies, type IdempotencyPolicy } from './policies.js';
 import { idempotencyScope, paramsFingerprint } from './scope.js';
 
+/** How the ledger keeps entries (see config/limits.ts for the defaults). */
 export interface LedgerOptions {
   /** How long a finished entry is kept (default 24 h). */
   ttlMs: number;
@@ -42,6 +43,7 @@ export interface LedgerOptions {
 const SWEEP_BATCH = 5_000;
 const RERUN = Symbol('rerun');
 
+/** The exactly-once ledger; `invoker` is the dispatcher seam. Start with `start()`, stop with `close()`. */
 export class IdempotencyLedger {
   /** Identifies this daemon run; entries accepted by another run were cut off by a restart. */
   readonly bootId = randomUUID();

@@ -5,6 +5,7 @@
  */
 import type { CallableMethod } from '@switchboard/protocol';
 
+/** How one method behaves on retries. */
 export interface IdempotencyPolicy {
   /**
    * What a retry gets when a restart cut the first request off. `rerun` is correct only when the
@@ -19,6 +20,7 @@ export interface IdempotencyPolicy {
   inFlight?: (params: Record<string, unknown>) => unknown;
 }
 
+/** The per-method policies; add an entry when a side-effect method needs other than the defaults. */
 export const idempotencyPolicies: Partial<Record<CallableMethod, IdempotencyPolicy>> = {
   // The transcript append and the ledger answer commit in one transaction.
   'chat.inject': { interrupted: 'rerun' },

@@ -12,6 +12,7 @@ import { announce, requireSession } from './sessions.js';
 
 const DEFAULT_HISTORY_LIMIT = 200;
 
+/** A page of the session transcript (empty for a session that does not exist). */
 export const chatHistory: Handler<'chat.history'> = (ctx, params) => {
   const { store, options } = ctx.services;
   const { key } = resolveSessionKey(params.sessionKey, params.agentId);
@@ -34,6 +35,7 @@ export const chatHistory: Handler<'chat.history'> = (ctx, params) => {
   };
 };
 
+/** Appends an assistant note; exactly once per idempotency key. */
 export const chatInject: Handler<'chat.inject'> = async (ctx, params) => {
   const store = ctx.services.store;
   let entry: TranscriptEntry | undefined;
@@ -55,6 +57,7 @@ export const chatInject: Handler<'chat.inject'> = async (ctx, params) => {
   return result;
 };
 
+/** The chat area of the handler table. */
 export const chatHandlers = {
   'chat.history': chatHistory,
   'chat.inject': chatInject,

@@ -14,6 +14,7 @@ const PREVIEW_DEFAULT_CHARS = 240;
 /** Preview reads skip entries above this size (their text would be clipped anyway). */
 const PREVIEW_MAX_ENTRY_BYTES = 64 * 1024;
 
+/** The session index, newest first. */
 export const sessionsList: Handler<'sessions.list'> = (ctx, params) => {
   const store = ctx.services.store;
   const limit = params.limit ?? DEFAULT_LIST_LIMIT;
@@ -42,6 +43,7 @@ export const sessionsList: Handler<'sessions.list'> = (ctx, params) => {
   };
 };
 
+/** Short text of the last entries of each given session. */
 export const sessionsPreview: Handler<'sessions.preview'> = (ctx, params) => {
   const store = ctx.services.store;
   const limit = params.limit ?? PREVIEW_DEFAULT_LIMIT;
@@ -64,6 +66,7 @@ export const sessionsPreview: Handler<'sessions.preview'> = (ctx, params) => {
   return { ts: Date.now(), previews };
 };
 
+/** Sets or clears session settings, creating the session if needed. */
 export const sessionsPatch: Handler<'sessions.patch'> = async (ctx, params) => {
   const store = ctx.services.store;
   const { key, agentId } = resolveSessionKey(params.key, params.agentId);
@@ -81,6 +84,7 @@ export const sessionsPatch: Handler<'sessions.patch'> = async (ctx, params) => {
   return { ok: true as const, path: store.path, key, entry: toSessionRow(record) };
 };
 
+/** Starts a new transcript generation (a no-op while the current one is empty). */
 export const sessionsReset: Handler<'sessions.reset'> = async (ctx, params) => {
   const store = ctx.services.store;
   const { key, agentId } = resolveSessionKey(params.key, params.agentId);
@@ -94,6 +98,7 @@ export const sessionsReset: Handler<'sessions.reset'> = async (ctx, params) => {
   return { ok: true as const, key, entry: toSessionRow(record) };
 };
 
+/** Removes the session and, by default, all its transcripts. */
 export const sessionsDelete: Handler<'sessions.delete'> = async (ctx, params) => {
   const store = ctx.services.store;
   const { key } = resolveSessionKey(params.key, params.agentId);
@@ -139,6 +144,7 @@ function sessionChanged(key: string, expected: string): GatewayError {
   });
 }
 
+/** The sessions area of the handler table. */
 export const sessionsHandlers = {
   'sessions.list': sessionsList,
   'sessions.preview': sessionsPreview,

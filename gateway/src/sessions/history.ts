@@ -10,6 +10,7 @@ import { GatewayError, type TranscriptMessage } from '@switchboard/protocol';
 import type { TranscriptRepository } from '../store/transcripts-repo.js';
 import { toMessage } from './view.js';
 
+/** One `chat.history` page request, with the limits applied. */
 export interface HistoryRequest {
   sessionId: string;
   limit: number;
@@ -21,12 +22,14 @@ export interface HistoryRequest {
   maxEntryBytes: number;
 }
 
+/** Messages oldest first, and how to get the older ones. */
 export interface HistoryPage {
   messages: TranscriptMessage[];
   hasMore: boolean;
   nextCursor?: string;
 }
 
+/** Reads one page (see the module comment for the bounds). */
 export function readHistory(transcripts: TranscriptRepository, req: HistoryRequest): HistoryPage {
   const beforeSeq = req.cursor === undefined ? undefined : decodeCursor(req.cursor, req.sessionId);
   const maxEntryBytes = Math.min(req.maxEntryBytes, req.maxBytes);
@@ -47,6 +50,7 @@ export function readHistory(transcripts: TranscriptRepository, req: HistoryReque
   return page;
 }
 
+/** The opaque cursor for entries before `beforeSeq` of one generation. */
 export function encodeCursor(sessionId: string, beforeSeq: number): string {
   return Buffer.from(JSON.stringify({ v: 1, s: sessionId, b: beforeSeq })).toString('base64url');
 }

@@ -5,12 +5,16 @@
  */
 import { GatewayError } from '@switchboard/protocol';
 
+/** The agent a key without `agent:` belongs to. */
 export const DEFAULT_AGENT_ID = 'main';
+/** The rest of an agent's main session key. */
 export const MAIN_KEY = 'main';
+/** The default agent's main session. */
 export const MAIN_SESSION_KEY = `agent:${DEFAULT_AGENT_ID}:${MAIN_KEY}`;
 
 const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/** A canonical key and its parts. */
 export interface ResolvedKey {
   /** Canonical `agent:<agentId>:<rest>`. */
   key: string;

@@ -11,6 +11,7 @@
  */
 import type { Migration } from './migrations.js';
 
+/** Schema versions 3, 4 and 5; spread into the list in migrations.ts. */
 export const durableMigrations: readonly Migration[] = [
   {
     version: 3,

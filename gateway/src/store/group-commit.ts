@@ -32,6 +32,7 @@ export interface GroupCommitStats {
   largestBatch: number;
 }
 
+/** Batches durable transactions: one transaction and one fsync per event-loop turn. */
 export class GroupCommitter {
   private queue: Job[] = [];
   private scheduled = false;

@@ -11,6 +11,7 @@
 import type { ErrorShape } from '@switchboard/protocol';
 import type { Database, Statement } from 'better-sqlite3';
 
+/** Where a request is in its life (see the diagram above). */
 export type LedgerState = 'accepted' | 'acked' | 'completed' | 'failed' | 'interrupted';
 
 /** What identifies one request in the ledger. */
@@ -21,6 +22,7 @@ export interface LedgerId {
   readonly key: string;
 }
 
+/** One ledger row. */
 export interface LedgerEntry extends LedgerId {
   paramsHash: string;
   state: LedgerState;
@@ -75,6 +77,7 @@ interface Row {
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
+/** The ledger table in SQLite. */
 export class SqliteIdempotencyRepository implements IdempotencyRepository {
   private readonly s: Record<'get' | 'accept' | 'answer' | 'finish' | 'fail' | 'release' | 'interrupt' | 'sweep' | 'trim' | 'count', Statement>;
 

@@ -13,8 +13,10 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 
+/** Where an inbound message is in its life (see the diagram above). */
 export type InboundStatus = 'received' | 'dispatched' | 'done' | 'failed' | 'expired';
 
+/** A message as a channel adapter records it. */
 export interface InboundMessage {
   channel: string;
   accountId: string;
@@ -25,6 +27,7 @@ export interface InboundMessage {
   payload?: unknown;
 }
 
+/** A recorded message with its status and times. */
 export interface InboundRecord extends InboundMessage {
   id: number;
   status: InboundStatus;
@@ -35,6 +38,7 @@ export interface InboundRecord extends InboundMessage {
   lastError?: string;
 }
 
+/** Reads and writes the inbound ledger; call the writes inside `store.commit()`. */
 export interface InboundLedger {
   /** Records a message unless already known; `duplicate` tells which. */
   record(message: InboundMessage, now: number): { record: InboundRecord; duplicate: boolean };
@@ -68,6 +72,7 @@ interface Row {
   last_error: string | null;
 }
 
+/** The inbound ledger in SQLite. */
 export class SqliteInboundLedger implements InboundLedger {
   private readonly s: Record<'insert' | 'get' | 'find' | 'ack' | 'dispatch' | 'done' | 'fail' | 'open' | 'prune', Statement>;
 

@@ -14,8 +14,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 
+/** Where a delivery is in its life (see the diagram above). */
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
+/** A delivery to enqueue. */
 export interface NewDelivery {
   channel: string;
   accountId: string;
@@ -27,12 +29,14 @@ export interface NewDelivery {
   notBefore?: number;
 }
 
+/** One platform chat: the unit of ordering. */
 export interface ChatAddress {
   channel: string;
   accountId: string;
   chatId: string;
 }
 
+/** A recorded delivery. */
 export interface Delivery extends ChatAddress {
   id: string;
   /** Order within the chat, from 1. */
@@ -50,6 +54,7 @@ export interface Delivery extends ChatAddress {
   sentAt?: number;
 }
 
+/** Reads and writes the outbound ledger; call the writes inside `store.commit()`. */
 export interface OutboundLedger {
   enqueue(delivery: NewDelivery, now: number): Delivery;
   /**
@@ -93,6 +98,7 @@ interface Row {
 
 const CHAT = 'channel = @channel AND account_id = @accountId AND chat_id = @chatId';
 
+/** The outbound ledger in SQLite. */
 export class SqliteOutboundLedger implements OutboundLedger {
   private readonly s: Record<'nextSeq' | 'insert' | 'get' | 'head' | 'claim' | 'sent' | 'retry' | 'failed' | 'due' | 'recover' | 'list' | 'prune', Statement>;
 

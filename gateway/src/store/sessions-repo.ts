@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { QueueMode } from '@switchboard/protocol';
 
+/** One session as stored. */
 export interface SessionRecord {
   key: string;
   agentId: string;
@@ -42,6 +43,7 @@ export interface SessionPatch {
   queueMode?: QueueMode | null;
 }
 
+/** Filters and page of `SessionRepository.list`. */
 export interface SessionQuery {
   limit: number;
   offset: number;
@@ -52,6 +54,7 @@ export interface SessionQuery {
   updatedSince?: number;
 }
 
+/** Reads and writes the session index. */
 export interface SessionRepository {
   get(key: string): SessionRecord | undefined;
   /** The session whose current generation is `sessionId`. */
@@ -110,6 +113,7 @@ const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
 
 const SELECT = 'SELECT s.*, t.entry_count FROM sessions s JOIN transcripts t ON t.session_id = s.session_id';
 
+/** The session index in SQLite. */
 export class SqliteSessionRepository implements SessionRepository {
   private readonly s: Record<'get' | 'bySessionId' | 'insertTranscript' | 'insertSession' | 'endTranscript' | 'rotate' | 'deleteSession' | 'generations' | 'deleteTranscripts' | 'touch' | 'usage' | 'count', Statement>;
 

@@ -17,6 +17,7 @@ import { SqliteTranscriptRepository, type TranscriptRepository } from './transcr
 import { SqliteInboundLedger, type InboundLedger } from './inbound-repo.js';
 import { SqliteOutboundLedger, type OutboundLedger } from './outbound-repo.js';
 
+/** The database file name inside the state directory. */
 export const DATABASE_FILE = 'switchboard.db';
 
 /** What start-up recovery found and closed. */
@@ -26,6 +27,7 @@ export interface RecoveryReport {
   deliveriesRequeued: number;
 }
 
+/** Everything durable, as repositories plus the two ways to commit. */
 export interface Store {
   /** The database file. */
   readonly path: string;
@@ -54,6 +56,7 @@ export interface Store {
   close(): void;
 }
 
+/** The store on one SQLite file (WAL), opened and migrated by the constructor. */
 export class SqliteStore implements Store {
   readonly db: Database;
   readonly idempotency: IdempotencyRepository;

@@ -26,6 +26,7 @@ export interface EntryMeta {
   isError?: boolean;
 }
 
+/** An entry to append. */
 export interface NewEntry {
   role: TranscriptRole;
   /** Content blocks, e.g. `[{ type: 'text', text }]`. */
@@ -42,6 +43,7 @@ export interface NewEntry {
   idempotencyKey?: string;
 }
 
+/** A stored entry. */
 export interface TranscriptEntry {
   id: string;
   sessionId: string;
@@ -59,6 +61,7 @@ export interface TranscriptEntry {
   updatedAt: number;
 }
 
+/** A checkpoint or the end of a streamed entry. */
 export interface EntryUpdate {
   content?: unknown[];
   state?: TranscriptState;
@@ -74,6 +77,7 @@ export class TranscriptNotFoundError extends Error {
   }
 }
 
+/** Reads and writes transcript entries (see the streaming contract above). */
 export interface TranscriptRepository {
   append(sessionId: string, entry: NewEntry, now: number): TranscriptEntry;
   /** Checkpoints or finishes an entry (streaming). */
@@ -110,6 +114,7 @@ export const INTERRUPTED_TOOL_RESULT = 'The tool call was interrupted: the gatew
 
 const COLUMNS = 'id, session_id, seq, role, state, run_id, tool_call_id, meta, idempotency_key, bytes, created_at, updated_at';
 
+/** Transcripts in SQLite. */
 export class SqliteTranscriptRepository implements TranscriptRepository {
   private readonly s: Record<'next' | 'insert' | 'bump' | 'touch' | 'addPending' | 'closePending' | 'get' | 'update' | 'page' | 'count' | 'partials' | 'pending' | 'dropPending', Statement>;
 

@@ -11,6 +11,7 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Registers `switchboard backup create|restore`. */
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('back up and restore the state directory (sessions, transcripts, ledgers, config)');
 

@@ -35,6 +35,7 @@ export function hideSecrets(value: unknown, name: string, secretKey: RegExp): un
   return value;
 }
 
+/** Registers `switchboard config …`. */
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('read and change the config file (config.yaml in the state directory)');
 
