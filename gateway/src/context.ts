@@ -9,7 +9,7 @@ import type { Broadcaster, ConnectionRegistry } from './server/broadcaster.js';
 import type { PresenceRegistry } from './state/presence.js';
 import type { HealthMonitor } from './state/health.js';
 import type { GatewayOptions } from './options.js';
-import type { SqliteStore } from './store/store.js';
+import type { Store } from './store/store.js';
 import type { ReplayStore } from './server/replay.js';
 import type { AuthService } from './auth/service.js';
 import type { ToolRegistry } from './agent/tools.js';
@@ -30,7 +30,7 @@ export interface GatewayServices {
   /** Replay rings of connections that asked for resume. */
   readonly replay: ReplayStore;
   /** The one durable store (SQLite in the state directory). */
-  readonly store: SqliteStore;
+  readonly store: Store;
   /** Access control: the connect pipeline, rate limits, pairing events, disconnecting devices. */
   readonly auth: AuthService;
   /** Tools the agent may call in runs (device-node commands register here). */
@@ -57,6 +57,13 @@ export interface MethodContext<M extends CallableMethod = CallableMethod> {
    * is still connected. Ignored for other methods.
    */
   sendFinal(payload: FinalOf<Methods[M]>): void;
+  /**
+   * Runs `effect` (synchronous store writes) in one durable transaction and resolves with its
+   * return value once it is on disk. For side-effect methods the idempotency ledger records that
+   * value as this request's answer in the same transaction, so the effect and its recorded answer
+   * are atomic: return what `commit` resolved to. Call it at most once per request.
+   */
+  commit<T>(effect: () => T): Promise<T>;
 }
 
 /** A method handler. */

@@ -30,6 +30,8 @@ import { SqliteStore } from './store/store.js';
 import { ToolRegistry } from './agent/tools.js';
 import { AuthService } from './auth/service.js';
 import { checkCredentialPolicy } from './auth/credentials.js';
+import { InstanceLock, InstanceLockedError } from './instance-lock.js';
+import { startDurableState, type DurableState } from './durable.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
@@ -46,6 +48,16 @@ export class StartupError extends Error {
 /** Exit code of a refused configuration (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
 
+/** Takes the state directory's single-instance lock; a second daemon stops here, naming the first. */
+function acquireLock(options: GatewayOptions): InstanceLock {
+  try {
+    return InstanceLock.acquire(options.stateDir, { host: options.host, version: GATEWAY_VERSION });
+  } catch (err) {
+    if (err instanceof InstanceLockedError) throw new StartupError(err.message);
+    throw err;
+  }
+}
+
 export interface StopOptions {
   reason?: string;
   restartExpectedMs?: number;
@@ -61,8 +73,9 @@ export class Gateway {
   readonly ws: WsServer;
   readonly dispatcher: Dispatcher;
   readonly validators: ProtocolValidators;
+  readonly durable: DurableState;
 
-  private constructor(readonly options: GatewayOptions, store: SqliteStore) {
+  private constructor(readonly options: GatewayOptions, store: SqliteStore, private readonly lock: InstanceLock) {
     const log = options.log;
     // Compile once, at boot: a schema that does not compile stops start-up here, naming the entry.
     this.validators = compileValidators();
@@ -96,6 +109,8 @@ export class Gateway {
       lifecycle: () => this.stateValue,
     };
     this.dispatcher = new Dispatcher(this.services, handlers, this.validators, this.drain.signal, log.child({ ns: 'gateway:rpc' }));
+    this.durable = startDurableState(store, options.limits, log);
+    this.dispatcher.setInvoker(this.durable.ledger.invoker);
     this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }), {
       onSequencedEvent: (conn, seq, frame) => replay.record(conn.id, seq, frame),
     });
@@ -118,17 +133,24 @@ export class Gateway {
     const refusal = checkCredentialPolicy(options.host, options.auth);
     if (refusal) throw new StartupError(refusal, EXIT_CONFIG);
     ensureStateDir(options.stateDir);
-    if (options.auth.mode === 'token' && !options.auth.token) {
-      options.auth = { mode: 'token', token: ensureGeneratedToken(options.stateDir), generated: true };
-    }
-    registerSecret(options.auth.token);
-    registerSecret(options.auth.password);
-    const store = SqliteStore.openInStateDir(options.stateDir);
-    const gateway = new Gateway(options, store);
+    // The lock comes first: nothing in the state directory (not even the generated token) is written
+    // by a daemon that does not own it.
+    const lock = acquireLock(options);
+    let store: SqliteStore | undefined;
+    let gateway: Gateway | undefined;
     try {
+      if (options.auth.mode === 'token' && !options.auth.token) {
+        options.auth = { mode: 'token', token: ensureGeneratedToken(options.stateDir), generated: true };
+      }
+      registerSecret(options.auth.token);
+      registerSecret(options.auth.password);
+      store = SqliteStore.openInStateDir(options.stateDir);
+      gateway = new Gateway(options, store, lock);
       await gateway.listen();
     } catch (err) {
-      store.close();
+      gateway?.durable.close();
+      store?.close();
+      lock.release();
       throw err;
     }
     return gateway;
@@ -168,6 +190,7 @@ export class Gateway {
     });
     this.server.on('error', (err) => log.error({ err }, 'http server error'));
     this.ws.start();
+    this.lock.update({ host: this.options.host, port: this.port });
     this.services.health.start(this.options.limits.healthRefreshMs);
     this.services.replay.start();
     this.stateValue = 'ready';
@@ -196,7 +219,9 @@ export class Gateway {
     await closed;
     this.services.health.stop();
     this.services.replay.stop();
+    this.durable.close();
     this.services.store.close();
+    this.lock.release();
     this.stateValue = 'stopped';
     log.info({ reason }, 'gateway stopped');
   }

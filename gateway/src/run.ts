@@ -3,11 +3,14 @@
  * last-resort handlers so no stray exception takes the daemon down. Used by `switchboard gateway run`
  * and by `gateway/dist/main.js`.
  */
-import { Gateway, StartupError } from './gateway.js';
-import { createLog } from './log.js';
-import { resolveStateDir } from './state-dir.js';
+import { EXIT_CONFIG, Gateway, StartupError } from './gateway.js';
+import { createLog, registerSecret } from './log.js';
+import { resolveStateDir, ensureStateDir } from './state-dir.js';
 import type { GatewayOptionsInput } from './options.js';
 import type { AuthMode } from './auth/shared-secret.js';
+import type { Limits } from './config/limits.js';
+import { ConfigError, loadConfigFile, type LoadedConfig } from './config/file.js';
+import { mergeRunOptions, settingsFromConfig } from './config/apply.js';
 
 export interface RunOptions {
   port?: number;
@@ -21,6 +24,7 @@ export interface RunOptions {
   trustedProxies?: string[];
   /** Extra browser origins allowed to open a WebSocket. */
   allowedOrigins?: string[];
+  limits?: Partial<Limits>;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -43,18 +47,44 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions
   };
 }
 
-/** Starts the daemon in this process and keeps it running until a signal. Resolves with the exit code. */
-export async function runGatewayProcess(run: RunOptions): Promise<number> {
+/**
+ * Reads config.yaml (migrating it in memory only: the file is rewritten by the daemon that owns the
+ * state directory, after it took the lock). Prints the problems and returns undefined when invalid.
+ */
+function readConfig(stateDir: string): LoadedConfig | undefined {
+  try {
+    return loadConfigFile(stateDir, { write: false });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const warning of err.warnings) process.stderr.write(`switchboard: warning: ${warning}\n`);
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    return undefined;
+  }
+}
+
+/**
+ * Starts the daemon in this process and keeps it running until a signal. Resolves with the exit code.
+ * `flagsAndEnv` wins over `config.yaml` in the state directory, which wins over the defaults.
+ */
+export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number> {
+  const stateDir = ensureStateDir(resolveStateDir(flagsAndEnv.stateDir));
+  const loaded = readConfig(stateDir);
+  if (!loaded) return EXIT_CONFIG;
+  loaded.secrets.forEach(registerSecret);
+  const run = mergeRunOptions(flagsAndEnv, settingsFromConfig(loaded.config));
   const log = await createLog({ level: run.logLevel });
+  const configLog = log.child({ ns: 'gateway:config' });
+  for (const warning of loaded.warnings) configLog.warn(warning);
   const authMode: AuthMode = run.authMode ?? (run.password && !run.token ? 'password' : 'token');
   const input: GatewayOptionsInput = {
     log,
-    stateDir: resolveStateDir(run.stateDir),
+    stateDir,
     port: run.port,
     host: run.host,
     auth: { mode: authMode, token: run.token, password: run.password },
     trustedProxies: run.trustedProxies,
     allowedOrigins: run.allowedOrigins,
+    limits: run.limits,
     handleSignals: true,
   };
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (daemon keeps running)'));
@@ -69,6 +99,11 @@ export async function runGatewayProcess(run: RunOptions): Promise<number> {
       return err.exitCode;
     }
     throw err;
+  }
+  if (loaded.migrated.length > 0) {
+    // Now that this daemon owns the state directory: write the migrated file, keeping a backup.
+    const written = loadConfigFile(stateDir, { write: true });
+    for (const step of written.migrated) configLog.warn({ file: written.path, backup: written.backupPath }, `config migrated ${step}`);
   }
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

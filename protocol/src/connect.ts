@@ -100,6 +100,16 @@ export const Policy = closedObject({
     maxRequests: Type.Integer({ minimum: 1 }),
     windowMs: Type.Integer({ minimum: 1 }),
   })),
+  /** Extension: how long a finished side-effect request's answer is replayed for its idempotencyKey. */
+  idempotency: Type.Optional(closedObject({
+    ttlMs: Type.Integer({ minimum: 0 }),
+    maxEntries: Type.Integer({ minimum: 1 }),
+  })),
+  /** Extension: `chat.history` page budget and the size above which an entry becomes a placeholder. */
+  history: Type.Optional(closedObject({
+    maxBytes: Type.Integer({ minimum: 1 }),
+    maxEntryBytes: Type.Integer({ minimum: 1 }),
+  })),
   /** Events kept for `switchboard.resume` after a disconnect. */
   replay: Type.Optional(closedObject({
     maxEvents: Type.Integer({ minimum: 0 }),

@@ -91,6 +91,13 @@ export const ErrorDetailCodes = {
   UNKNOWN_DEVICE_ID: 'No paired device has this id.',
   ROLE_NOT_APPROVED: 'The device was never approved for this role, so it has no token for it.',
   PAIRING_QUEUE_FULL: 'Too many pairing requests are pending; approve or reject some first.',
+  IDEMPOTENCY_KEY_REUSED: 'The idempotencyKey was already used for a request with different params; use a new key.',
+  IDEMPOTENCY_OUTCOME_UNKNOWN: 'The gateway restarted while this request was running, so whether it took effect is unknown.',
+  IDEMPOTENCY_LEDGER_FULL: 'The idempotency ledger holds its maximum of entries still in use; retry after retryAfterMs.',
+  SESSION_NOT_FOUND: 'No session has this key.',
+  SESSION_CHANGED: 'The session is no longer at details.expectedSessionId (it was reset or deleted meanwhile).',
+  INVALID_SESSION_KEY: 'The session key is not of the form agent:<agentId>:<rest>.',
+  INVALID_CURSOR: 'The pagination cursor is malformed or belongs to another session generation.',
 } as const;
 export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
 

@@ -7,12 +7,16 @@ import { connectEvents } from './connect.js';
 import { presenceEvents } from './presence.js';
 import { systemEvents } from './system.js';
 import { deviceEvents } from './devices.js';
+import { sessionsEvents } from './sessions.js';
+import { chatEvents } from './chat.js';
 
 export const events = {
   ...connectEvents,
   ...presenceEvents,
   ...systemEvents,
   ...deviceEvents,
+  ...sessionsEvents,
+  ...chatEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

@@ -7,11 +7,15 @@ import type { MethodSpec } from './method.js';
 import { connectMethods } from './connect.js';
 import { systemMethods } from './system.js';
 import { deviceMethods } from './devices.js';
+import { sessionsMethods } from './sessions.js';
+import { chatMethods } from './chat.js';
 
 export const methods = {
   ...connectMethods,
   ...systemMethods,
   ...deviceMethods,
+  ...sessionsMethods,
+  ...chatMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

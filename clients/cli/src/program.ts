@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { registerGateway } from './commands/gateway.js';
 import { registerRpc } from './commands/rpc.js';
 import { registerDevices } from './commands/devices.js';
+import { registerConfig } from './commands/config.js';
+import { registerBackup } from './commands/backup.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -17,6 +19,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerGateway(program, setExit);
   registerRpc(program);
   registerDevices(program);
+  registerConfig(program);
+  registerBackup(program);
   return program;
 }
 

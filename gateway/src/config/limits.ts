@@ -32,6 +32,16 @@ export interface Limits {
   maxPreauthSocketsPerAddress: number;
   /** Failed authentications per address (loopback included) before a lockout. */
   authFailures: { maxAttempts: number; windowMs: number; lockoutMs: number };
+  /** How long a finished side-effect request stays in the idempotency ledger (a retry within it gets the recorded answer). */
+  idempotencyTtlMs: number;
+  /** Most entries the idempotency ledger keeps; above it the oldest finished ones are dropped early. */
+  maxIdempotencyEntries: number;
+  /** Interval of the ledger's background sweep. */
+  idempotencySweepIntervalMs: number;
+  /** Byte budget of one `chat.history` page (the default and the ceiling of `maxBytes`). */
+  historyMaxBytes: number;
+  /** A transcript entry larger than this comes back from `chat.history` as a placeholder. */
+  historyMaxEntryBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -49,6 +59,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   replay: Object.freeze({ maxEvents: 2_000, maxBytes: 2 * 1024 * 1024, ttlMs: 120_000, maxDetached: 1_000 }),
   maxPreauthSocketsPerAddress: 32,
   authFailures: Object.freeze({ maxAttempts: 10, windowMs: 60_000, lockoutMs: 5 * 60_000 }),
+  idempotencyTtlMs: 24 * 60 * 60 * 1000,
+  maxIdempotencyEntries: 100_000,
+  idempotencySweepIntervalMs: 60_000,
+  historyMaxBytes: 1024 * 1024,
+  historyMaxEntryBytes: 256 * 1024,
 });
 
 /** Merges overrides onto the defaults. */

@@ -5,8 +5,12 @@
 import type { HandlerTable } from '../context.js';
 import { systemHandlers } from './system.js';
 import { deviceHandlers } from './devices.js';
+import { sessionsHandlers } from './sessions.js';
+import { chatHandlers } from './chat.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
   ...deviceHandlers,
+  ...sessionsHandlers,
+  ...chatHandlers,
 };

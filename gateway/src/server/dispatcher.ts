@@ -14,10 +14,13 @@ import type { GatewayServices, HandlerTable, MethodContext } from '../context.js
 import type { Log } from '../log.js';
 import type { CallerInfo, Connection } from './connection.js';
 
-/** Wraps a handler call; the idempotency ledger plugs in here for side-effect methods. */
-export type Invoker = (ctx: MethodContext, spec: MethodSpec, params: unknown, run: () => unknown) => unknown;
+/**
+ * Wraps a handler call; the idempotency ledger plugs in here for side-effect methods. `run` calls
+ * the handler with the context it is given (the ledger passes one whose `commit` records the answer).
+ */
+export type Invoker = (ctx: MethodContext, spec: MethodSpec, params: unknown, run: (ctx: MethodContext) => unknown) => unknown;
 
-const directInvoker: Invoker = (_ctx, _spec, _params, run) => run();
+const directInvoker: Invoker = (ctx, _spec, _params, run) => run(ctx);
 
 export class Dispatcher {
   private invoker: Invoker = directInvoker;
@@ -79,7 +82,7 @@ export class Dispatcher {
       const method = name as CallableMethod;
       const handler = this.handlers[method] as (ctx: MethodContext, params: unknown) => unknown;
       const ctx = this.context(conn, caller, frame.id, method);
-      result = this.invoker(ctx, spec, params, () => handler(ctx, params));
+      result = this.invoker(ctx, spec, params, (c) => handler(c, params));
     } catch (err) {
       return this.fail(conn, frame.id, name, err);
     }
@@ -120,6 +123,7 @@ export class Dispatcher {
         if (!('final' in methods[method])) return;
         conn.sendResponse(requestId, payload);
       },
+      commit: (effect) => services.store.commit(effect),
     };
   }
 }

@@ -105,6 +105,8 @@ export function performHandshake(
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       slowConsumerGraceMs: limits.slowConsumerGraceMs,
       requestBudget: { ...limits.requestBudget },
+      idempotency: { ttlMs: limits.idempotencyTtlMs, maxEntries: limits.maxIdempotencyEntries },
+      history: { maxBytes: limits.historyMaxBytes, maxEntryBytes: limits.historyMaxEntryBytes },
     },
   };
   if (!ReplayStore.wants(caller)) return { ok: true, caller, hello };

@@ -40,12 +40,21 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
   }
 }
 
-/** Applies every migration above the database's version, up to `target`. */
+/**
+ * Applies every migration above the database's version, up to `target`, in version order (the list
+ * may be assembled from several area files, so it is sorted here; a duplicate version is a bug).
+ */
 export function migrate(db: Database, target: number = SCHEMA_VERSION, list: readonly Migration[] = migrations): number {
+  const ordered = [...list].sort((a, b) => a.version - b.version);
+  for (let i = 1; i < ordered.length; i++) {
+    if (ordered[i].version === ordered[i - 1].version) {
+      throw new Error(`two store migrations share version ${ordered[i].version} (${ordered[i - 1].name}, ${ordered[i].name}); renumber one`);
+    }
+  }
   const current = db.pragma('user_version', { simple: true }) as number;
-  const latest = list[list.length - 1]?.version ?? 0;
+  const latest = ordered[ordered.length - 1]?.version ?? 0;
   if (current > latest) throw new SchemaTooNewError(current, latest);
-  for (const m of list) {
+  for (const m of ordered) {
     if (m.version <= current || m.version > target) continue;
     db.transaction(() => {
       m.up(db);

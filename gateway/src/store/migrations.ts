@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { createDeviceTables } from './devices-schema.js';
+import { durableMigrations } from './durable-migrations.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -32,7 +33,9 @@ export const migrations: readonly Migration[] = [
     name: 'devices',
     up: createDeviceTables,
   },
+  // Versions 3–5: idempotency ledger, sessions and transcripts, inbound and outbound ledgers.
+  ...durableMigrations,
 ];
 
-/** The schema version this build writes. */
-export const SCHEMA_VERSION = migrations[migrations.length - 1].version;
+/** The schema version this build writes (the highest in the list, which may come from several files). */
+export const SCHEMA_VERSION = Math.max(...migrations.map((m) => m.version));

@@ -1,0 +1,27 @@
+/**
+ * Per-method idempotency rules. Methods not listed get the defaults: a retry while the first
+ * request runs waits for its answer, and a request cut off by a restart answers
+ * `IDEMPOTENCY_OUTCOME_UNKNOWN` (its effect may or may not have happened).
+ */
+import type { CallableMethod } from '@switchboard/protocol';
+
+/** How one method behaves on retries. */
+export interface IdempotencyPolicy {
+  /**
+   * What a retry gets when a restart cut the first request off. `rerun` is correct only when the
+   * handler's whole effect is committed with `ctx.commit` (atomically with the answer): an
+   * interrupted request then provably changed nothing, and running it again is exactly once.
+   */
+  interrupted?: 'rerun' | 'unknown';
+  /**
+   * Immediate answer for a retry that arrives while the first request is still running, before it
+   * has answered (e.g. `{ runId, status: 'in_flight' }`); by default the retry waits for the answer.
+   */
+  inFlight?: (params: Record<string, unknown>) => unknown;
+}
+
+/** The per-method policies; add an entry when a side-effect method needs other than the defaults. */
+export const idempotencyPolicies: Partial<Record<CallableMethod, IdempotencyPolicy>> = {
+  // The transcript append and the ledger answer commit in one transaction.
+  'chat.inject': { interrupted: 'rerun' },
+};

@@ -1,0 +1,124 @@
+// Migrations from every earlier schema version: a database created at version v with data in it
+// migrates to the latest version, keeps its data, and ends with exactly the schema of a fresh one.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { migrate, migrations, openDatabase, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from '@switchboard/gateway';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchboard-migrations-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Sample rows per table, in the columns the table had when it was created. Unknown tables get none. */
+const SEEDS: Record<string, string[]> = {
+  idempotency: [
+    `INSERT INTO idempotency (scope, method, key, params_hash, state, boot_id, result, accepted_at, updated_at, expires_at)
+     VALUES ('operator|shared:token', 'chat.inject', 'k1', 'h', 'completed', 'b', '{"ok":true}', 1, 2, 9999999999999)`,
+  ],
+  transcripts: [`INSERT INTO transcripts (session_id, session_key, agent_id, created_at, entry_count, last_seq) VALUES ('s1', 'agent:main:main', 'main', 1, 1, 1)`],
+  sessions: [`INSERT INTO sessions (key, agent_id, session_id, label, created_at, updated_at) VALUES ('agent:main:main', 'main', 's1', 'kept', 1, 2)`],
+  transcript_entries: [
+    `INSERT INTO transcript_entries (id, session_id, seq, role, content, state, bytes, created_at, updated_at)
+     VALUES ('e1', 's1', 1, 'user', '[{"type":"text","text":"hello"}]', 'final', 32, 1, 1)`,
+  ],
+  inbound_messages: [
+    `INSERT INTO inbound_messages (channel, account_id, platform_message_id, status, received_at) VALUES ('telegram', 'bot', '42', 'received', 1)`,
+  ],
+  outbound_deliveries: [
+    `INSERT INTO outbound_deliveries (id, channel, account_id, chat_id, seq, payload, status, next_attempt_at, created_at, updated_at)
+     VALUES ('d1', 'telegram', 'bot', 'c1', 1, '{"text":"hi"}', 'pending', 1, 1, 1)`,
+  ],
+  meta: [`INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded', 'yes')`],
+};
+// Parents before children (foreign keys).
+const SEED_ORDER = ['meta', 'idempotency', 'transcripts', 'sessions', 'transcript_entries', 'inbound_messages', 'outbound_deliveries'];
+
+function tables(db: Database): string[] {
+  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name);
+}
+
+function schema(db: Database): string[] {
+  return (db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`).all() as { type: string; name: string; sql: string | null }[])
+    .map((r) => `${r.type} ${r.name}: ${(r.sql ?? '').replace(/\s+/g, ' ')}`);
+}
+
+function seed(db: Database): Map<string, number> {
+  const present = new Set(tables(db));
+  const counts = new Map<string, number>();
+  for (const table of SEED_ORDER) {
+    if (!present.has(table)) continue;
+    for (const sql of SEEDS[table]) db.exec(sql);
+    counts.set(table, (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
+  }
+  return counts;
+}
+
+const versions = [0, ...migrations.map((m) => m.version).filter((v) => v < SCHEMA_VERSION)].sort((a, b) => a - b);
+
+describe('store migrations', () => {
+  const freshPath = join(dir, 'fresh.db');
+  const fresh = openDatabase(freshPath);
+  const freshSchema = schema(fresh);
+  fresh.close();
+
+  it('has unique versions and ends at SCHEMA_VERSION', () => {
+    const list = migrations.map((m) => m.version);
+    expect(new Set(list).size).toBe(list.length);
+    expect(Math.max(...list)).toBe(SCHEMA_VERSION);
+  });
+
+  it.each(versions)('migrates a database at version %i with data to the latest, keeping the data', (version) => {
+    const path = join(dir, `v${version}.db`);
+    const old = openDatabase(path, { targetVersion: version });
+    expect(old.pragma('user_version', { simple: true })).toBe(version);
+    const seeded = seed(old);
+    old.close();
+
+    const db = openDatabase(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(schema(db)).toEqual(freshSchema);
+    for (const [table, n] of seeded) {
+      expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n, table).toBe(n);
+    }
+    if (seeded.has('sessions')) {
+      expect(db.prepare(`SELECT label FROM sessions WHERE key = 'agent:main:main'`).get()).toEqual({ label: 'kept' });
+    }
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    db.close();
+
+    // The repositories work on the migrated file.
+    const store = new SqliteStore(path);
+    const main = store.sessions.ensure('agent:main:main', 'main', Date.now());
+    store.transcripts.append(main.sessionId, { role: 'user', content: [{ type: 'text', text: 'after migration' }] }, Date.now());
+    expect(store.transcripts.count(main.sessionId)).toBeGreaterThan(0);
+    store.close();
+  });
+
+  it('leaves the previous version intact when a migration fails midway', () => {
+    const db = new BetterSqlite3(join(dir, 'failing.db'));
+    const list = [
+      { version: 1, name: 'one', up: (d: Database) => d.exec('CREATE TABLE a (x INTEGER)') },
+      { version: 2, name: 'two', up: (d: Database) => { d.exec('CREATE TABLE b (x INTEGER)'); throw new Error('boom'); } },
+    ];
+    expect(() => migrate(db, 2, list)).toThrow('boom');
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(tables(db)).toEqual(['a']);
+    db.close();
+  });
+
+  it('refuses a database written by a newer Switchboard', () => {
+    const path = join(dir, 'newer.db');
+    const db = new BetterSqlite3(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openDatabase(path)).toThrow(SchemaTooNewError);
+  });
+
+  it('refuses two migrations with the same version', () => {
+    const db = new BetterSqlite3(':memory:');
+    const dup = [{ version: 1, name: 'a', up: () => {} }, { version: 1, name: 'b', up: () => {} }];
+    expect(() => migrate(db, 1, dup)).toThrow(/share version 1/);
+    db.close();
+  });
+});
