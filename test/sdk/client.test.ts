@@ -4,14 +4,8 @@ import { GatewayError } from '@switchboard/protocol';
 import { createNodeClient, type GatewayClient } from '@switchboard/sdk/node';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startFakeGateway, type FakeGateway } from '../helpers/fake-gateway.js';
+import { until } from '../helpers/wait.js';
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('GatewayClient', () => {
   let gw: TestGateway | undefined;

@@ -1,16 +1,10 @@
 // Conformance: sequenced events, state versions, presence, health, slow consumers, keepalive, shutdown.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { until } from '../../helpers/wait.js';
 
 const uiClient = { id: 'webchat-ui', version: '1.0.0', platform: 'linux', mode: 'webchat', instanceId: 'browser-1' };
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('events', () => {
   let gw: TestGateway | undefined;

@@ -3,14 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayClient } from '@switchboard/sdk/node';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { until } from '../../helpers/wait.js';
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('resume', () => {
   let gw: TestGateway | undefined;
