@@ -19,6 +19,8 @@ const CYCLES = Number(process.env.SWITCHBOARD_RUN_CRASH_CYCLES ?? 12);
 const SESSIONS = ['agent:main:main', 'agent:main:crash-a', 'agent:main:crash-b'];
 const stateDir = mkdtempSync(join(tmpdir(), 'switchboard-run-crash-'));
 let fake: FakeOpenAI;
+/** The daemon of the moment, killed in afterAll if a failed assertion left it running. */
+let live: DaemonProcess | undefined;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -31,6 +33,10 @@ beforeAll(async () => {
   writeFileSync(join(stateDir, 'config.yaml'), `version: 1\nagent:\n  provider: openai\n  baseUrl: ${fake.baseUrl}\n  model: fake-model\n`);
 });
 afterAll(async () => {
+  if (live && live.proc.exitCode === null && live.proc.signalCode === null) {
+    live.kill('SIGKILL');
+    await live.exited;
+  }
   await fake.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -46,7 +52,7 @@ describe('runs under kill -9', () => {
     const acked = new Set<string>();
     let daemon: DaemonProcess | undefined;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
-      daemon = spawnDaemon({ stateDir, token: TEST_TOKEN });
+      daemon = live = spawnDaemon({ stateDir, token: TEST_TOKEN });
       const url = await daemon.ready;
       const client = await connect(url);
       const sends = SESSIONS.map(async (sessionKey) => {
@@ -66,7 +72,7 @@ describe('runs under kill -9', () => {
     }
 
     // One more start repairs what the last kill left; a cut-off message re-submitted runs again.
-    daemon = spawnDaemon({ stateDir, token: TEST_TOKEN });
+    daemon = live = spawnDaemon({ stateDir, token: TEST_TOKEN });
     const client = await connect(await daemon.ready);
     const db0 = new BetterSqlite3(join(stateDir, 'switchboard.db'), { readonly: true });
     const cutOff = db0.prepare(`SELECT u.idempotency_key AS key, s.key AS session FROM transcript_entries u
