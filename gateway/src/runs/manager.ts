@@ -12,8 +12,7 @@
  *
  * docs/agent.md ("Run manager API") is the reference for callers.
  */
-import { randomUUID } from 'node:crypto';
-import { GatewayError, MAX_MESSAGE_CHARS, type QueueMode } from '@switchboard/protocol';
+import { GatewayError, MAX_MESSAGE_CHARS } from '@switchboard/protocol';
 import type { AgentConfig } from '../agent/config.js';
 import type { ModelProvider } from '../agent/provider.js';
 import type { ToolRegistry } from '../agent/tools.js';
@@ -21,11 +20,11 @@ import type { RunLimits } from '../config/limits.js';
 import type { Log } from '../log.js';
 import { resolveSessionKey } from '../sessions/keys.js';
 import type { Store } from '../store/store.js';
-import type { TranscriptEntry } from '../store/transcripts-repo.js';
-import { Lane, type PendingRun, type QueuedMessage } from './lane.js';
+import { cleanText, decide, forgetIfIdle, isStopCommand, undo, type Decision, type IntakeContext } from './intake.js';
+import type { Lane, PendingRun } from './lane.js';
 import { Run } from './run.js';
 import { RunRegistry, type TrackedRun } from './registry.js';
-import { outcomeFromEntries, runFinished, unknownRun, userMessagesOfRun } from './recovery.js';
+import { unknownRun } from './recovery.js';
 import type { AbortReason, RunEvent, RunInfo, RunListener, RunOutcome, SubmitOptions, SubmitRequest, SubmitResult } from './types.js';
 
 /** What the manager needs. */
@@ -38,24 +37,10 @@ export interface RunManagerOptions {
   log: Log;
 }
 
-/** The text that stops a session's runs instead of starting one. */
-export function isStopCommand(text: string): boolean {
-  return text.trim().toLowerCase() === '/stop';
-}
+export { cleanText, isStopCommand };
 
-/** NFC, without control characters other than tab and line breaks (OpenClaw sanitises chat.send alike). */
-export function cleanText(text: string): string {
-  return text.normalize('NFC').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
-}
-
-/** How many newest entries a re-submitted message is looked for among. */
-const RESUBMIT_WINDOW = 1_000;
 /** How long `close()` waits for aborted runs to record their end. */
 const CLOSE_GRACE_MS = 3_000;
-
-type Decision =
-  | { kind: 'none'; result: SubmitResult }
-  | { kind: 'queued'; result: SubmitResult; lane: Lane; pending: PendingRun; message?: QueuedMessage; created: boolean; interrupt: boolean };
 
 /** The run manager (one per gateway, `services.runs`). */
 export class RunManager {
@@ -68,10 +53,12 @@ export class RunManager {
   private running = 0;
   private closed = false;
   private readonly log: Log;
+  private readonly intake: IntakeContext;
 
   constructor(private readonly options: RunManagerOptions) {
     this.registry = new RunRegistry(options.limits);
     this.log = options.log.child({ ns: 'gateway:runs' });
+    this.intake = { store: options.store, limits: options.limits, registry: this.registry, lanes: this.lanes };
   }
 
   /** Stores a message and starts, joins or queues its run; see {@link SubmitResult}. */
@@ -89,11 +76,11 @@ export class RunManager {
     try {
       await commit(() => {
         decision = undefined;
-        decision = this.decide({ ...request, text }, key, agentId, Date.now());
+        decision = decide(this.intake, { ...request, text }, key, agentId, Date.now());
         return decision.result;
       });
     } catch (err) {
-      if (decision) this.undo(decision);
+      if (decision) undo(this.intake, decision);
       throw err;
     }
     this.apply(decision!);
@@ -143,7 +130,7 @@ export class RunManager {
       lane.active.abort(reason);
       stopped.unshift(lane.active.runId);
     }
-    this.forgetIfIdle(lane);
+    forgetIfIdle(this.lanes, lane);
     return stopped;
   }
 
@@ -209,86 +196,6 @@ export class RunManager {
     this.waitingForSlot.clear();
   }
 
-  // ── submit, inside the durable transaction ─────────────────────────────────────────────────
-
-  /** Stores the message (or finds it stored) and reserves its place. Runs inside `commit`. */
-  private decide(request: SubmitRequest, key: string, agentId: string, now: number): Decision {
-    const { store } = this.options;
-    const session = store.sessions.get(key) ?? store.sessions.ensure(key, agentId, now, originPatch(request));
-    if (request.expectedSessionId && request.expectedSessionId !== session.sessionId) {
-      throw new GatewayError('INVALID_REQUEST', `session ${key} is no longer at ${request.expectedSessionId} (it was reset or recreated); reload it and try again`, {
-        details: { code: 'SESSION_CHANGED', expectedSessionId: request.expectedSessionId },
-      });
-    }
-    // Registered in the map only with something in it (see reserve()), so an idle lane never lingers.
-    const lane = this.lanes.get(key) ?? new Lane(key);
-    const stored = store.transcripts.findByIdempotencyKey(session.sessionId, request.idempotencyKey, RESUBMIT_WINDOW);
-    if (stored) return this.resubmitted(stored, lane, request, now);
-    const mode: QueueMode = request.mode ?? session.queueMode;
-    const place = lane.place(mode);
-    if (place.status === 'queued' && lane.waitingMessages >= this.options.limits.maxQueuedPerSession) {
-      throw new GatewayError('UNAVAILABLE', `session ${key} already has ${lane.waitingMessages} messages waiting; wait for its runs to finish or abort them`, {
-        details: { code: 'SESSION_QUEUE_FULL' },
-      });
-    }
-    const created = !place.join;
-    const pending: PendingRun = place.join ?? { runId: this.newRunId(request.idempotencyKey), kind: place.kind, messages: [], timeoutMs: request.timeoutMs, model: request.model };
-    const entry = store.transcripts.append(session.sessionId, {
-      role: 'user', runId: pending.runId, idempotencyKey: request.idempotencyKey, content: [{ type: 'text', text: request.text }],
-      ...(request.origin ? { meta: { origin: request.origin } } : {}),
-    }, now);
-    const message: QueuedMessage = { inbound: { ...request.origin, text: request.text }, entryId: entry.id, committed: false };
-    // Reserve last, after every statement that could throw: undo() only has to take this back.
-    pending.messages.push(message);
-    if (created) this.reserve(lane, pending, session.sessionId);
-    const result: SubmitResult = { status: place.status, runId: pending.runId, sessionKey: key, sessionId: session.sessionId, messageSeq: entry.seq, acceptedAt: now };
-    return { kind: 'queued', result, lane, pending, message, created, interrupt: place.interrupt };
-  }
-
-  /** A message that is already stored: report its run, or run it again if a restart cut it off. */
-  private resubmitted(stored: TranscriptEntry, lane: Lane, request: SubmitRequest, now: number): Decision {
-    const runId = stored.runId ?? stored.id;
-    const base = { runId, sessionKey: lane.sessionKey, sessionId: stored.sessionId, messageSeq: stored.seq, acceptedAt: now };
-    const tracked = this.registry.get(runId);
-    if (tracked) return { kind: 'none', result: { ...base, status: tracked.state === 'ended' ? 'completed' : 'in_flight' } };
-    const entries = this.options.store.transcripts.runEntries(runId, 2_000).filter((e) => e.sessionId === stored.sessionId);
-    if (runFinished(entries)) {
-      // Remember how it ended, so wait() (and the agent final) can answer for it.
-      this.registry.add(runId, lane.sessionKey, stored.sessionId);
-      this.registry.end(runId, outcomeFromEntries(runId, lane.sessionKey, entries));
-      return { kind: 'none', result: { ...base, status: 'completed' } };
-    }
-    // Cut off by a restart: run it again with the same id; its earlier attempt stays as interrupted.
-    const messages = userMessagesOfRun(entries, stored);
-    const pending: PendingRun = { runId, kind: 'single', messages, timeoutMs: request.timeoutMs, model: request.model };
-    const status = lane.idle ? 'started' as const : 'queued' as const;
-    this.reserve(lane, pending, stored.sessionId);
-    return { kind: 'queued', result: { ...base, status }, lane, pending, created: true, interrupt: false };
-  }
-
-  /** Adds a new waiting run to a lane (and the lane to the map). */
-  private reserve(lane: Lane, pending: PendingRun, sessionId: string): void {
-    lane.pending.push(pending);
-    this.lanes.set(lane.sessionKey, lane);
-    this.registry.add(pending.runId, lane.sessionKey, sessionId);
-  }
-
-  /** Takes back a reservation whose transaction failed. */
-  private undo(decision: Decision): void {
-    if (decision.kind !== 'queued') return;
-    const { lane, pending, message } = decision;
-    if (message) pending.messages.splice(pending.messages.indexOf(message), 1);
-    if (decision.created) {
-      lane.remove(pending.runId);
-      this.registry.drop(pending.runId);
-    }
-    this.forgetIfIdle(lane);
-  }
-
-  private forgetIfIdle(lane: Lane): void {
-    if (lane.idle && this.lanes.get(lane.sessionKey) === lane) this.lanes.delete(lane.sessionKey);
-  }
-
   /** The transaction is on disk: announce, interrupt if the mode says so, start what can start. */
   private apply(decision: Decision): void {
     if (decision.kind !== 'queued') return;
@@ -345,7 +252,7 @@ export class RunManager {
       this.waitingForSlot.delete(waiting);
       this.kick(waiting);
     }
-    this.forgetIfIdle(lane);
+    forgetIfIdle(this.lanes, lane);
   }
 
   /** Ends a run that never started; its messages are marked aborted unless the gateway is stopping. */
@@ -385,22 +292,7 @@ export class RunManager {
     }
   }
 
-  /** The run id: the first message's idempotencyKey (as OpenClaw clients expect), unless taken. */
-  private newRunId(idempotencyKey: string): string {
-    if (!this.registry.has(idempotencyKey) && this.options.store.transcripts.runEntries(idempotencyKey, 1).length === 0) return idempotencyKey;
-    return randomUUID();
-  }
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Channel and display name of a session a message creates. */
-function originPatch(request: SubmitRequest): { channel?: string; displayName?: string } | undefined {
-  const o = request.origin;
-  if (!o) return undefined;
-  const patch: { channel?: string; displayName?: string } = {};
-  if (o.channel) patch.channel = o.channel;
-  const name = o.group?.title ?? o.sender?.name;
-  if (name) patch.displayName = name.slice(0, 200);
-  return Object.keys(patch).length ? patch : undefined;
-}

@@ -37,10 +37,12 @@ export class RunRegistry {
     return tracked;
   }
 
+  /** The run, if known. */
   get(runId: string): TrackedRun | undefined {
     return this.runs.get(runId);
   }
 
+  /** Whether the run is known (waiting, running, or ended recently). */
   has(runId: string): boolean {
     return this.runs.has(runId);
   }
