@@ -116,6 +116,25 @@ describe('agent', () => {
     expect(await final).toMatchObject({ status: 'ok', summary: 'aborted', result: { payloads: [{ text: 'part' }], meta: { aborted: true, abortReason: 'user' } } });
   });
 
+  it('a run cut off by a gateway restart gets no final; a retry with the same key after the restart runs the stored message again', async () => {
+    gw = await startTestGateway(openai());
+    fake.enqueue({ steps: [...sse.text(['half']).steps!.slice(0, 2), { hang: true }] }, sse.text(['whole answer']));
+    const c = await gw.connect({ reconnect: false });
+    const params = { message: 'survive a restart', idempotencyKey: randomUUID(), sessionKey: 'agent:main:restart' };
+    let finals = 0;
+    const pending = c.callFinal('agent', params, { timeoutMs: 10_000 }).then(() => finals++, () => undefined);
+    await fake.waitForRequests(1);
+    await gw.restart();
+    await pending;
+    expect(finals).toBe(0);
+    const c2 = await gw.connect();
+    const final = await c2.callFinal('agent', params);
+    expect(final).toMatchObject({ runId: params.idempotencyKey, status: 'ok', result: { payloads: [{ text: 'whole answer' }] } });
+    const history = await c2.call('chat.history', { sessionKey: 'agent:main:restart' });
+    expect(history.messages.map((m) => [m.role, m.state])).toEqual([['user', 'final'], ['assistant', 'interrupted'], ['assistant', 'final']]);
+    expect(fake.requests).toHaveLength(2);
+  });
+
   it('refuses deliver and extraSystemPrompt, naming the parameter', async () => {
     gw = await startTestGateway();
     const c = await gw.connect();

@@ -27,6 +27,7 @@ describe('chat.send', () => {
     const key = randomUUID();
     const ack = await c.call('chat.send', { sessionKey: 'main', message: 'hello world', idempotencyKey: key });
     expect(ack).toEqual({ runId: key, status: 'started', messageSeq: 1 });
+    expect(c.hello?.policy.runs).toEqual({ maxQueuedPerSession: 32, chatDeltaIntervalMs: 150, runTimeoutMs: 600_000 });
     const final = await rec.ended(key);
     expect(final.state).toBe('final');
     expect(messageText(final)).toMatch(/^Echo agent: hello world\n\n\(This is the built-in echo agent/);
