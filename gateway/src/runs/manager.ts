@@ -25,7 +25,7 @@ import type { Lane, PendingRun } from './lane.js';
 import { Run } from './run.js';
 import { RunRegistry, type TrackedRun } from './registry.js';
 import { unknownRun } from './recovery.js';
-import type { AbortReason, RunEvent, RunInfo, RunListener, RunOutcome, SubmitOptions, SubmitRequest, SubmitResult } from './types.js';
+import type { AbortReason, RunEvent, RunInfo, RunListener, RunOutcome, SubmitOptions, SubmitRequest, SubmitResult, UnnumberedRunEvent } from './types.js';
 
 /** What the manager needs. */
 export interface RunManagerOptions {
@@ -276,7 +276,7 @@ export class RunManager {
   }
 
   /** Numbers an event within its run and hands it to the listeners. */
-  private emit(event: DistributiveOmit<RunEvent, 'seq'>): void {
+  private emit(event: UnnumberedRunEvent): void {
     const tracked = this.registry.get(event.runId);
     const full = { ...event, seq: tracked ? ++tracked.seq : 0 } as RunEvent;
     for (const l of this.allListeners) this.deliver(l, full);
@@ -291,8 +291,4 @@ export class RunManager {
       this.log.error({ err, runId: event.runId }, 'a run event listener threw');
     }
   }
-
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-

@@ -70,11 +70,6 @@ export class RunRegistry {
     return t && { runId: t.runId, sessionKey: t.sessionKey, state: t.state, ...(t.outcome ? { outcome: t.outcome } : {}) };
   }
 
-  /** Runs waiting or running. */
-  get liveCount(): number {
-    return this.runs.size - this.ended.length;
-  }
-
   private prune(now: number): void {
     while (this.ended.length > 0) {
       const oldest = this.runs.get(this.ended[0]);

@@ -12,7 +12,7 @@ import type { RunLimits } from '../config/limits.js';
 import type { Log } from '../log.js';
 import type { Store } from '../store/store.js';
 import { historyMessages, historyWindow } from './history.js';
-import type { AbortReason, RunEvent, RunOutcome } from './types.js';
+import type { AbortReason, RunOutcome, UnnumberedRunEvent } from './types.js';
 import { TranscriptWriter, type RunEnding } from './writer.js';
 
 /** What a run needs from the manager. */
@@ -24,7 +24,7 @@ export interface RunDeps {
   limits: RunLimits;
   log: Log;
   /** Publishes an event of this run (the manager numbers and fans it out). */
-  emit(event: DistributiveOmit<RunEvent, 'seq'>): void;
+  emit(event: UnnumberedRunEvent): void;
 }
 
 /** What a run answers: its stored user messages. */
@@ -38,8 +38,6 @@ export interface RunInput {
   /** Runs whose entries are not history for this one (runs still waiting in the session). */
   excludeRunIds: ReadonlySet<string>;
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The transcript state a run stopped for `reason` ends in. */
 function abortedState(reason: AbortReason): RunEnding['state'] {
@@ -138,7 +136,7 @@ export class Run {
       case 'tool': {
         const { type: _type, ...tool } = event as typeof event & { round?: number };
         delete (tool as { round?: number }).round;
-        this.deps.emit({ ...base, type: 'tool', ...tool } as DistributiveOmit<RunEvent, 'seq'>);
+        this.deps.emit({ ...base, type: 'tool', ...tool } as UnnumberedRunEvent);
         return;
       }
       default:

@@ -90,6 +90,9 @@ export type RunEvent =
   | (RunEventBase & { type: 'aborted'; text: string; reason: AbortReason; startedAt?: number; endedAt: number })
   | (RunEventBase & { type: 'error'; text: string; error: string; errorKind: LoopErrorKind; status?: number; retryAfterMs?: number; startedAt: number; endedAt: number });
 
+/** A run event before the manager numbers it (every variant without `seq`). */
+export type UnnumberedRunEvent = RunEvent extends infer E ? (E extends unknown ? Omit<E, 'seq'> : never) : never;
+
 /** A subscriber; it must not throw (a throw is logged and ignored). */
 export type RunListener = (event: RunEvent) => void;
 
