@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { sse, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
@@ -15,11 +15,16 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 
 let browser: Browser;
 let fake: FakeOpenAI;
+/** Uncaught errors of any page (asserted empty after each test). */
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
   fake = await startFakeOpenAI();
 }, 60_000);
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
 afterAll(async () => {
   await browser?.close();
   await fake?.close();
@@ -30,7 +35,7 @@ const httpUrl = (gw: TestGateway) => gw.url.replace(/^ws:/, 'http:') + '/';
 
 async function openChat(gw: TestGateway): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
-  page.on('pageerror', (err) => { throw err; });
+  page.on('pageerror', (err) => { pageErrors.push(err.message); });
   await page.goto(httpUrl(gw));
   await page.locator('[data-testid=connection][data-state=open]').waitFor({ timeout: 15_000 });
   return page;
