@@ -24,6 +24,7 @@ export type AgentStream = (typeof AgentStreams)[number];
 
 // ── params and results ─────────────────────────────────────────────────────────────────────────
 
+/** A message for the agent and where to run it; OpenClaw's delivery fields are accepted (see docs/protocol.md). */
 export const AgentParams = closedObject({
   message: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_CHARS }),
   idempotencyKey: IdempotencyKey,
@@ -83,6 +84,7 @@ export const AgentFinal = closedObject({
 });
 export type AgentFinal = Static<typeof AgentFinal>;
 
+/** Which run to wait for, and how long. */
 export const AgentWaitParams = closedObject({
   runId: NonEmptyString,
   /** How long to wait (default 30 000 ms). The wait never stops the run. */
@@ -131,6 +133,7 @@ export const agentEvents = {
 
 // ── method entries ─────────────────────────────────────────────────────────────────────────────
 
+/** Methods of the agent area. */
 export const agentMethods = {
   agent: method({
     params: AgentParams,
