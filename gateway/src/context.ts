@@ -13,6 +13,7 @@ import type { Store } from './store/store.js';
 import type { ReplayStore } from './server/replay.js';
 import type { AuthService } from './auth/service.js';
 import type { ToolRegistry } from './agent/tools.js';
+import type { RunManager } from './runs/manager.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -35,6 +36,8 @@ export interface GatewayServices {
   readonly auth: AuthService;
   /** Tools the agent may call in runs (device-node commands register here). */
   readonly agentTools: ToolRegistry;
+  /** Agent runs per session: submit, subscribe, abort, wait (docs/agent.md, "Run manager API"). */
+  readonly runs: RunManager;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

@@ -32,6 +32,10 @@ import { AuthService } from './auth/service.js';
 import { checkCredentialPolicy } from './auth/credentials.js';
 import { InstanceLock, InstanceLockedError } from './instance-lock.js';
 import { startDurableState, type DurableState } from './durable.js';
+import { AgentConfigError, createProvider } from './agent/config.js';
+import type { ModelProvider } from './agent/provider.js';
+import { RunManager } from './runs/manager.js';
+import { RunPublisher } from './runs/publisher.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
@@ -47,6 +51,16 @@ export class StartupError extends Error {
 
 /** Exit code of a refused configuration (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
+
+/** The provider the `agent` configuration selects; a bad configuration refuses start-up (EX_CONFIG). */
+function startupProvider(options: GatewayOptions): ModelProvider {
+  try {
+    return createProvider(options.agent, { log: options.log.child({ ns: 'agent:provider' }) });
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw new StartupError(err.message, EXIT_CONFIG);
+    throw err;
+  }
+}
 
 /** Takes the state directory's single-instance lock; a second daemon stops here, naming the first. */
 function acquireLock(options: GatewayOptions): InstanceLock {
@@ -74,8 +88,9 @@ export class Gateway {
   readonly dispatcher: Dispatcher;
   readonly validators: ProtocolValidators;
   readonly durable: DurableState;
+  private readonly publisher: RunPublisher;
 
-  private constructor(readonly options: GatewayOptions, store: SqliteStore, private readonly lock: InstanceLock) {
+  private constructor(readonly options: GatewayOptions, store: SqliteStore, private readonly lock: InstanceLock, readonly provider: ModelProvider) {
     const log = options.log;
     // Compile once, at boot: a schema that does not compile stops start-up here, naming the entry.
     this.validators = compileValidators();
@@ -92,6 +107,8 @@ export class Gateway {
     health = new HealthMonitor((summary) =>
       broadcaster.broadcast('health', summary, { stateVersion: { presence: presence.version, health: health.version } }));
     const auth = new AuthService({ options, devices: store.devices, broadcaster, connections, log });
+    const agentTools = new ToolRegistry({ log });
+    const runs = new RunManager({ store, provider, tools: agentTools, agent: options.agent, limits: options.limits.runs, log });
     this.services = {
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -104,12 +121,14 @@ export class Gateway {
       replay,
       store,
       auth,
-      agentTools: new ToolRegistry(),
+      agentTools,
+      runs,
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
     this.dispatcher = new Dispatcher(this.services, handlers, this.validators, this.drain.signal, log.child({ ns: 'gateway:rpc' }));
     this.durable = startDurableState(store, options.limits, log);
+    this.publisher = new RunPublisher(runs, broadcaster, store, options.limits.runs.chatDeltaIntervalMs);
     this.dispatcher.setInvoker(this.durable.ledger.invoker);
     this.ws = new WsServer(this.services, this.dispatcher, this.validators, log.child({ ns: 'gateway:ws' }), {
       onSequencedEvent: (conn, seq, frame) => replay.record(conn.id, seq, frame),
@@ -144,8 +163,9 @@ export class Gateway {
       }
       registerSecret(options.auth.token);
       registerSecret(options.auth.password);
+      const provider = options.provider ?? startupProvider(options);
       store = SqliteStore.openInStateDir(options.stateDir);
-      gateway = new Gateway(options, store, lock);
+      gateway = new Gateway(options, store, lock, provider);
       await gateway.listen();
     } catch (err) {
       gateway?.durable.close();
@@ -194,7 +214,7 @@ export class Gateway {
     this.services.health.start(this.options.limits.healthRefreshMs);
     this.services.replay.start();
     this.stateValue = 'ready';
-    log.child({ ns: 'gateway' }).info({ url: this.url, stateDir: this.options.stateDir, authMode: this.options.auth.mode }, 'gateway ready');
+    log.child({ ns: 'gateway' }).info({ url: this.url, stateDir: this.options.stateDir, authMode: this.options.auth.mode, agent: { provider: this.provider.id, model: this.provider.model } }, 'gateway ready');
   }
 
   /** Stops the daemon: shutdown event, 1012 close for every socket, port released. Idempotent. */
@@ -209,6 +229,9 @@ export class Gateway {
     this.drain.abort();
     this.ws.stopAccepting();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Runs end (interrupted, re-submittable) while clients can still hear it and the store is open.
+    await this.services.runs.close();
+    this.publisher.close();
     this.services.broadcaster.broadcast('shutdown', { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) });
     const sockets = [...this.services.connections.values()];
     await Promise.all(sockets.map((conn) => new Promise<void>((resolve) => {

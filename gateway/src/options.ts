@@ -7,6 +7,8 @@ import type { Limits } from './config/limits.js';
 import { resolveLimits } from './config/limits.js';
 import type { SharedAuthConfig } from './auth/shared-secret.js';
 import type { Log } from './log.js';
+import type { AgentConfig } from './agent/config.js';
+import type { ModelProvider } from './agent/provider.js';
 
 export const DEFAULT_PORT = 18789;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -29,9 +31,14 @@ export interface GatewayOptions {
   handleSignals: boolean;
   /** Directory of the WebChat bundle served at `/`; default: the installed `@switchboard/webchat`; `false` disables it. */
   webchatDir?: string | false;
+  /** The `agent` configuration (config file, then environment overrides); selects the provider. */
+  agent: AgentConfig;
+  /** A ready provider instead of the one `agent` selects (embedding, tests). */
+  provider?: ModelProvider;
 }
 
-export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log'>> {
+export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'agent'>> {
+  agent?: AgentConfig;
   limits?: Partial<Limits>;
   log: Log;
   stateDir: string;
@@ -51,5 +58,7 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     log: input.log,
     handleSignals: input.handleSignals ?? false,
     webchatDir: input.webchatDir,
+    agent: input.agent ?? {},
+    ...(input.provider ? { provider: input.provider } : {}),
   };
 }

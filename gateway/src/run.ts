@@ -11,6 +11,7 @@ import type { AuthMode } from './auth/shared-secret.js';
 import type { Limits } from './config/limits.js';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/file.js';
 import { mergeRunOptions, settingsFromConfig } from './config/apply.js';
+import { AgentConfigError, agentConfigFromEnv, type AgentConfig } from './agent/config.js';
 
 export interface RunOptions {
   port?: number;
@@ -25,6 +26,8 @@ export interface RunOptions {
   /** Extra browser origins allowed to open a WebSocket. */
   allowedOrigins?: string[];
   limits?: Partial<Limits>;
+  /** `agent` settings; SWITCHBOARD_AGENT_* environment variables win over them, the config file fills the rest. */
+  agent?: AgentConfig;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -71,7 +74,15 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
   const loaded = readConfig(stateDir);
   if (!loaded) return EXIT_CONFIG;
   loaded.secrets.forEach(registerSecret);
-  const run = mergeRunOptions(flagsAndEnv, settingsFromConfig(loaded.config));
+  let run: RunOptions;
+  try {
+    const agent = { ...flagsAndEnv.agent, ...agentConfigFromEnv(process.env) };
+    run = mergeRunOptions({ ...flagsAndEnv, agent }, settingsFromConfig(loaded.config));
+  } catch (err) {
+    if (!(err instanceof AgentConfigError)) throw err;
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    return EXIT_CONFIG;
+  }
   const log = await createLog({ level: run.logLevel });
   const configLog = log.child({ ns: 'gateway:config' });
   for (const warning of loaded.warnings) configLog.warn(warning);
@@ -85,6 +96,7 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
     trustedProxies: run.trustedProxies,
     allowedOrigins: run.allowedOrigins,
     limits: run.limits,
+    agent: run.agent,
     handleSignals: true,
   };
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (daemon keeps running)'));

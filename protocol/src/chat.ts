@@ -1,14 +1,14 @@
 /**
  * Chat area: a session's transcript as the chat UI sees it — `chat.history` (paginated, bounded in
- * bytes), `chat.inject` (an assistant note without a run) and the `chat` event. `chat.send` and
- * `chat.abort` join this file with the agent runtime.
+ * bytes), `chat.inject` (an assistant note without a run), `chat.send` (a message that starts or
+ * joins a run), `chat.abort`, and the `chat` event.
  *
  * Field names follow OpenClaw protocol v4; the pagination cursor (`cursor` → `nextCursor`) and
  * `maxBytes` are Switchboard extensions (docs/protocol.md).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { IdempotencyKey, NonEmptyString, TimestampMs, closedObject, JsonObject, StringEnum } from './primitives.js';
-import { SessionKey } from './sessions.js';
+import { QueueMode, SessionKey } from './sessions.js';
 import { event, method } from './method.js';
 
 // ── shapes ─────────────────────────────────────────────────────────────────────────────────────
@@ -97,6 +97,58 @@ export const ChatInjectResult = closedObject({
 });
 export type ChatInjectResult = Static<typeof ChatInjectResult>;
 
+/** A message for the session's agent. `/stop` aborts the session's runs instead. */
+export const ChatSendParams = closedObject({
+  sessionKey: SessionKey,
+  message: Type.String({ maxLength: 200_000 }),
+  idempotencyKey: IdempotencyKey,
+  agentId: Type.Optional(NonEmptyString),
+  /** Refuse unless the session's current transcript generation is this one. */
+  sessionId: Type.Optional(NonEmptyString),
+  /** Accepted for OpenClaw compatibility; the providers here have no thinking levels. */
+  thinking: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Run time limit for this message's run (ms; 0: the default). */
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
+  /** Extension: overrides the session's mode for this message (`interrupt`, `queue`, `collect`). */
+  queueMode: Type.Optional(QueueMode),
+  /** Delivery to a channel: only `false` is accepted from chat clients. */
+  deliver: Type.Optional(Type.Boolean()),
+});
+export type ChatSendParams = Static<typeof ChatSendParams>;
+
+/**
+ * `{runId, status}`: `started` (the run starts now, or right after the interrupted one stops),
+ * `in_flight` (a retry while that run is still going), and the extensions `queued` (waits behind
+ * the running run: queue or collect mode) and `completed` (a retry after the run ended). A
+ * `/stop` message answers like `chat.abort`.
+ */
+export const ChatSendResult = Type.Union([
+  closedObject({
+    runId: NonEmptyString,
+    status: StringEnum(['started', 'in_flight', 'queued', 'completed'] as const),
+    /** Extension: the transcript position of the stored user message. */
+    messageSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
+  closedObject({ ok: Type.Literal(true), aborted: Type.Boolean(), runIds: Type.Array(NonEmptyString) }),
+]);
+export type ChatSendResult = Static<typeof ChatSendResult>;
+
+/** Which run(s) to stop: one by id, or every run of the session. */
+export const ChatAbortParams = closedObject({
+  sessionKey: SessionKey,
+  agentId: Type.Optional(NonEmptyString),
+  runId: Type.Optional(NonEmptyString),
+});
+export type ChatAbortParams = Static<typeof ChatAbortParams>;
+
+/** What was stopped (running and waiting runs); `aborted` is false when nothing was going. */
+export const ChatAbortResult = closedObject({
+  ok: Type.Literal(true),
+  aborted: Type.Boolean(),
+  runIds: Type.Array(NonEmptyString),
+});
+export type ChatAbortResult = Static<typeof ChatAbortResult>;
+
 // ── events ─────────────────────────────────────────────────────────────────────────────────────
 
 const ChatEventBase = {
@@ -121,6 +173,8 @@ export const chatEvents = {
   chat: event({
     payload: ChatEvent,
     access: 'operator.read',
+    // final/aborted/error are never skipped; deltas are sent droppable per broadcast (each one
+    // carries the accumulated text, so the next one repairs a skipped one).
     droppable: false,
     summary: 'Chat transcript updates: streamed deltas, the final message (also for chat.inject), aborts and errors.',
   }),
@@ -135,6 +189,21 @@ export const chatMethods = {
     access: 'operator.read',
     sideEffect: false,
     summary: 'A page of the session transcript, newest entries, bounded in count and bytes; nextCursor pages back.',
+  }),
+  'chat.send': method({
+    params: ChatSendParams,
+    result: ChatSendResult,
+    access: 'operator.write',
+    sideEffect: true,
+    summary: 'Stores the message and starts (or queues) the session run that answers it; replies stream as chat events.',
+  }),
+  'chat.abort': method({
+    params: ChatAbortParams,
+    result: ChatAbortResult,
+    access: 'operator.write',
+    // Stopping a stopped run changes nothing, so a retried abort is harmless: no idempotency key.
+    sideEffect: false,
+    summary: 'Stops the run named by runId, or every run of the session (running and waiting); partial text stays in the transcript as aborted.',
   }),
   'chat.inject': method({
     params: ChatInjectParams,

@@ -110,6 +110,12 @@ export const Policy = closedObject({
     maxBytes: Type.Integer({ minimum: 1 }),
     maxEntryBytes: Type.Integer({ minimum: 1 }),
   })),
+  /** Extension: agent runs — messages that may wait per session, the `chat` delta interval, the default run time limit. */
+  runs: Type.Optional(closedObject({
+    maxQueuedPerSession: Type.Integer({ minimum: 1 }),
+    chatDeltaIntervalMs: Type.Integer({ minimum: 0 }),
+    runTimeoutMs: Type.Integer({ minimum: 1 }),
+  })),
   /** Events kept for `switchboard.resume` after a disconnect. */
   replay: Type.Optional(closedObject({
     maxEvents: Type.Integer({ minimum: 0 }),

@@ -98,6 +98,11 @@ export const ErrorDetailCodes = {
   SESSION_CHANGED: 'The session is no longer at details.expectedSessionId (it was reset or deleted meanwhile).',
   INVALID_SESSION_KEY: 'The session key is not of the form agent:<agentId>:<rest>.',
   INVALID_CURSOR: 'The pagination cursor is malformed or belongs to another session generation.',
+  UNKNOWN_RUN_ID: 'No run with this id is known to this gateway (it never existed, or ended before the last restart or too long ago); read the transcript with chat.history.',
+  RUN_NOT_IN_SESSION: 'The run named by runId belongs to another session than sessionKey.',
+  SESSION_QUEUE_FULL: 'The session already holds its maximum of waiting messages; wait for its runs to finish or abort them.',
+  UNSUPPORTED_PARAM: 'A parameter OpenClaw accepts is not supported here (details.param names it); leave it out.',
+  RUN_ABORTED: 'The run was stopped (chat.abort, /stop, a newer message in interrupt mode, or a gateway stop) before it finished.',
 } as const;
 export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
 

@@ -8,6 +8,7 @@ import { presenceEvents } from './presence.js';
 import { systemEvents } from './system.js';
 import { deviceEvents } from './devices.js';
 import { sessionsEvents } from './sessions.js';
+import { agentEvents } from './agent.js';
 import { chatEvents } from './chat.js';
 
 export const events = {
@@ -17,6 +18,7 @@ export const events = {
   ...deviceEvents,
   ...sessionsEvents,
   ...chatEvents,
+  ...agentEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

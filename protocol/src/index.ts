@@ -11,6 +11,7 @@ export * from './connect.js';
 export * from './devices.js';
 export * from './sessions.js';
 export * from './chat.js';
+export * from './agent.js';
 export * from './device-auth.js';
 export * from './methods.js';
 export * from './events.js';

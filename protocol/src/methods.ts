@@ -8,6 +8,7 @@ import { connectMethods } from './connect.js';
 import { systemMethods } from './system.js';
 import { deviceMethods } from './devices.js';
 import { sessionsMethods } from './sessions.js';
+import { agentMethods } from './agent.js';
 import { chatMethods } from './chat.js';
 
 export const methods = {
@@ -16,6 +17,7 @@ export const methods = {
   ...deviceMethods,
   ...sessionsMethods,
   ...chatMethods,
+  ...agentMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

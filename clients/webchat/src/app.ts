@@ -234,11 +234,13 @@ export class App {
   private renderMessage(m: ViewMessage): void {
     let el = this.elements.get(m.key);
     if (!el) {
-      el = h('div', { 'data-role': m.role });
+      el = h('div', { 'data-role': m.role, 'data-testid': 'message' });
       this.elements.set(m.key, el);
       this.transcript.append(el);
     }
     el.className = `msg ${m.role}${m.streaming ? ' streaming' : ''}${m.noteKind ? ` ${m.noteKind}` : ''}`;
+    el.dataset.state = m.streaming ? 'streaming' : (m.noteKind ?? 'done');
+    if (m.runId) el.dataset.runId = m.runId;
     el.textContent = m.text;
     if (m.note) el.append(h('span', { class: 'meta' }, m.note));
     this.transcript.scrollTop = this.transcript.scrollHeight;

@@ -44,17 +44,25 @@ export function roleOf(message: unknown): Role {
   return 'system';
 }
 
+/** How a stored answer ended, when not normally (`state` is Switchboard's transcript state). */
+function endNote(r: { aborted?: boolean; stopReason?: string; state?: string }): Pick<ViewMessage, 'note' | 'noteKind'> {
+  if (r.state === 'aborted' || r.aborted || r.stopReason === 'aborted') return { note: 'stopped', noteKind: 'aborted' };
+  if (r.state === 'interrupted') return { note: 'interrupted: the gateway stopped before this answer finished', noteKind: 'error' };
+  if (r.state === 'error') return { note: 'the run failed', noteKind: 'error' };
+  return {};
+}
+
 /** Builds view messages from a `chat.history` answer. */
 export function fromHistory(rows: unknown[]): ViewMessage[] {
   return rows.map((row, i) => {
-    const r = row as { id?: string; timestamp?: number; runId?: string; aborted?: boolean; stopReason?: string };
+    const r = row as { id?: string; timestamp?: number; runId?: string; aborted?: boolean; stopReason?: string; state?: string };
     return {
       key: r.id ?? `h${i}`,
       role: roleOf(row),
       text: textOf(row),
       timestamp: r.timestamp,
       runId: r.runId,
-      ...(r.aborted || r.stopReason === 'aborted' ? { note: 'stopped', noteKind: 'aborted' as const } : {}),
+      ...endNote(r),
     };
   }).filter((m) => m.text.length > 0);
 }

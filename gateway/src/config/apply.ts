@@ -6,6 +6,7 @@
 import type { Limits } from './limits.js';
 import { durationMs, type GatewayConfig } from './schema.js';
 import type { AuthMode } from '../auth/shared-secret.js';
+import { parseAgentConfig, type AgentConfig } from '../agent/config.js';
 
 /** The settings the config file can provide (the subset of RunOptions it knows). */
 export interface ConfigSettings {
@@ -18,6 +19,8 @@ export interface ConfigSettings {
   trustedProxies?: string[];
   allowedOrigins?: string[];
   limits?: Partial<Limits>;
+  /** The `agent` section; environment overrides (SWITCHBOARD_AGENT_*) are applied on top by the caller. */
+  agent?: AgentConfig;
 }
 
 /** `loopback` → 127.0.0.1, `lan`/`all` → 0.0.0.0, anything else is an address. */
@@ -43,6 +46,7 @@ export function settingsFromConfig(config: Partial<GatewayConfig>): ConfigSettin
   if (config.idempotency?.ttl !== undefined) limits.idempotencyTtlMs = durationMs(config.idempotency.ttl);
   if (config.idempotency?.maxEntries !== undefined) limits.maxIdempotencyEntries = config.idempotency.maxEntries;
   if (Object.keys(limits).length > 0) out.limits = limits;
+  if (config.agent !== undefined) out.agent = parseAgentConfig(config.agent).config;
   return out;
 }
 
@@ -50,9 +54,10 @@ export function settingsFromConfig(config: Partial<GatewayConfig>): ConfigSettin
 export function mergeRunOptions<T extends ConfigSettings>(higher: T, lower: ConfigSettings): T {
   const merged = { ...higher } as T & ConfigSettings;
   for (const [key, value] of Object.entries(lower) as [keyof ConfigSettings, unknown][]) {
-    if (key === 'limits') continue;
+    if (key === 'limits' || key === 'agent') continue;
     if (merged[key] === undefined) (merged as Record<string, unknown>)[key] = value;
   }
   if (lower.limits || higher.limits) merged.limits = { ...lower.limits, ...higher.limits };
+  if (lower.agent || higher.agent) merged.agent = { ...lower.agent, ...higher.agent };
   return merged;
 }

@@ -42,6 +42,28 @@ export interface Limits {
   historyMaxBytes: number;
   /** A transcript entry larger than this comes back from `chat.history` as a placeholder. */
   historyMaxEntryBytes: number;
+  /** Agent runs (gateway/src/runs/, docs/agent.md). */
+  runs: RunLimits;
+}
+
+/** Limits of the run manager. */
+export interface RunLimits {
+  /** Messages waiting behind a session's running run; one more is refused (SESSION_QUEUE_FULL). */
+  maxQueuedPerSession: number;
+  /** Runs executing at once across all sessions; further runs wait for a slot, in order. */
+  maxConcurrentRuns: number;
+  /** A run is aborted (AGENT_TIMEOUT) after this long unless the request sets its own limit. */
+  runTimeoutMs: number;
+  /** Minimum interval between two `chat` delta events of one run. */
+  chatDeltaIntervalMs: number;
+  /** How often a streaming answer's text is checkpointed to the transcript (a crash loses at most this much). */
+  checkpointIntervalMs: number;
+  /** Transcript entries (newest) and bytes sent to the model as history. */
+  promptHistoryEntries: number;
+  promptHistoryBytes: number;
+  /** Ended runs remembered for `agent.wait` and retries: how many, and for how long. */
+  finishedRuns: number;
+  finishedRunTtlMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -64,6 +86,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idempotencySweepIntervalMs: 60_000,
   historyMaxBytes: 1024 * 1024,
   historyMaxEntryBytes: 256 * 1024,
+  runs: Object.freeze({
+    maxQueuedPerSession: 32,
+    maxConcurrentRuns: 256,
+    runTimeoutMs: 600_000,
+    chatDeltaIntervalMs: 150,
+    checkpointIntervalMs: 1_000,
+    promptHistoryEntries: 200,
+    promptHistoryBytes: 512 * 1024,
+    finishedRuns: 2_000,
+    finishedRunTtlMs: 10 * 60_000,
+  }),
 });
 
 /** Merges overrides onto the defaults. */
@@ -74,5 +107,6 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     requestBudget: { ...DEFAULT_LIMITS.requestBudget, ...overrides.requestBudget },
     replay: { ...DEFAULT_LIMITS.replay, ...overrides.replay },
     authFailures: { ...DEFAULT_LIMITS.authFailures, ...overrides.authFailures },
+    runs: { ...DEFAULT_LIMITS.runs, ...overrides.runs },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The config file's schema (TypeBox), version 1. Each field's `description` says what a valid value
  * looks like: validation errors quote it, so keep it a short phrase that tells how to fix the value.
- * Other areas add their sections here (agent provider, channels); until they do, their keys are
- * reported as unknown (a warning) and kept.
+ * Other areas add their sections here (channels); until they do, their keys are reported as
+ * unknown (a warning) and kept. The `agent` section is the contract of agent/config.ts
+ * (docs/agent.md); `parseAgentConfig` checks it again at start-up.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
@@ -44,6 +45,23 @@ export const ConfigSchema = closed({
   idempotency: Type.Optional(closed({
     ttl: Type.Optional(Duration),
     maxEntries: Type.Optional(Int(1, 'a positive integer (entries kept in the idempotency ledger)')),
+  })),
+  agent: Type.Optional(closed({
+    provider: Type.Optional(Type.Union([Type.Literal('echo'), Type.Literal('openai')], { description: 'echo (built in, offline) or openai (any OpenAI-compatible endpoint)' })),
+    baseUrl: Type.Optional(Type.String({ minLength: 1, description: 'the API root, e.g. http://127.0.0.1:11434/v1 for Ollama' })),
+    model: Type.Optional(Type.String({ minLength: 1, description: 'a model name such as gpt-4o-mini or llama3.2' })),
+    apiKeyEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'the NAME of the environment variable holding the API key, never the key' })),
+    name: Type.Optional(Type.String({ minLength: 1, description: "the agent's name in its system prompt" })),
+    instructions: Type.Optional(Type.String({ minLength: 1, description: 'operator instructions appended to the system prompt' })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, description: 'a number of at least 0' })),
+    maxTokens: Type.Optional(Int(1, 'a positive integer')),
+    maxToolRounds: Type.Optional(Int(0, 'an integer of at least 0')),
+    echoDelayMs: Type.Optional(Int(0, 'milliseconds')),
+    timeouts: Type.Optional(closed({
+      connectMs: Type.Optional(Int(1, 'milliseconds')),
+      idleMs: Type.Optional(Int(1, 'milliseconds')),
+      totalMs: Type.Optional(Int(1, 'milliseconds')),
+    })),
   })),
   limits: Type.Optional(closed({
     maxPayload: Type.Optional(Int(1024, 'bytes, at least 1024')),

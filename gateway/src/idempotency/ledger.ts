@@ -125,7 +125,7 @@ export class IdempotencyLedger {
     switch (entry.state) {
       case 'completed':
         if (spec.final && entry.final !== undefined) setImmediate(() => ctx.sendFinal(entry.final as never));
-        return Promise.resolve(entry.result);
+        return Promise.resolve(policy.replay ? policy.replay(entry.result, ctx) : entry.result);
       case 'failed':
         return Promise.reject(GatewayError.fromShape(entry.error!));
       default: {

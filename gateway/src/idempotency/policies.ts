@@ -4,6 +4,7 @@
  * `IDEMPOTENCY_OUTCOME_UNKNOWN` (its effect may or may not have happened).
  */
 import type { CallableMethod } from '@switchboard/protocol';
+import type { MethodContext } from '../context.js';
 
 /** How one method behaves on retries. */
 export interface IdempotencyPolicy {
@@ -18,10 +19,24 @@ export interface IdempotencyPolicy {
    * has answered (e.g. `{ runId, status: 'in_flight' }`); by default the retry waits for the answer.
    */
   inFlight?: (params: Record<string, unknown>) => unknown;
+  /**
+   * Adjusts a recorded answer when a retry replays it (e.g. `chat.send` answers `in_flight` while
+   * the run it started is still going). Must return an answer of the method's result schema.
+   */
+  replay?: (recorded: unknown, ctx: MethodContext) => unknown;
 }
 
 /** The per-method policies; add an entry when a side-effect method needs other than the defaults. */
 export const idempotencyPolicies: Partial<Record<CallableMethod, IdempotencyPolicy>> = {
   // The transcript append and the ledger answer commit in one transaction.
   'chat.inject': { interrupted: 'rerun' },
+  // The stored user message and the ack commit in one transaction; a rerun finds the message by
+  // its key (the run manager never stores it twice) and reports or restarts its run.
+  'chat.send': { interrupted: 'rerun', replay: (recorded, ctx) => (isLiveRun(recorded, ctx) ? { ...(recorded as object), status: 'in_flight' } : recorded) },
+  agent: { interrupted: 'rerun' },
 };
+
+function isLiveRun(recorded: unknown, ctx: MethodContext): boolean {
+  const runId = (recorded as { runId?: unknown } | null)?.runId;
+  return typeof runId === 'string' && ctx.services.runs.isLive(runId);
+}

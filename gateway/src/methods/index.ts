@@ -7,10 +7,14 @@ import { systemHandlers } from './system.js';
 import { deviceHandlers } from './devices.js';
 import { sessionsHandlers } from './sessions.js';
 import { chatHandlers } from './chat.js';
+import { chatRunHandlers } from './chat-runs.js';
+import { agentHandlers } from './agent.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
   ...deviceHandlers,
   ...sessionsHandlers,
   ...chatHandlers,
+  ...chatRunHandlers,
+  ...agentHandlers,
 };

@@ -15,6 +15,8 @@ export interface BroadcastOptions {
    * event (e.g. pairing operators): spares iterating every connection. Access is still checked.
    */
   to?: Iterable<Connection>;
+  /** Overrides the event table's `droppable` for this broadcast (e.g. streamed deltas of an event whose final frames must not drop). */
+  droppable?: boolean;
 }
 
 /** The open connections, by id. */
@@ -82,13 +84,14 @@ export class Broadcaster {
     const eventJson = JSON.stringify(event);
     const payloadJson = JSON.stringify(payload);
     const svJson = options.stateVersion ? JSON.stringify(options.stateVersion) : undefined;
+    const droppable = options.droppable ?? spec.droppable;
     let delivered = 0;
     for (const conn of options.to ?? this.connections.values()) {
       const caller = conn.caller;
       if (!caller || !conn.isOpen) continue;
       if (!canReceive(caller, spec.access)) continue;
       if (options.filter && !options.filter(caller)) continue;
-      if (conn.sendSequencedEvent(eventJson, payloadJson, spec.droppable, svJson) === 'sent') delivered++;
+      if (conn.sendSequencedEvent(eventJson, payloadJson, droppable, svJson) === 'sent') delivered++;
     }
     this.tap?.capture(event, payloadJson, svJson, options.filter);
     return delivered;

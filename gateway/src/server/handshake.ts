@@ -107,6 +107,7 @@ export function performHandshake(
       requestBudget: { ...limits.requestBudget },
       idempotency: { ttlMs: limits.idempotencyTtlMs, maxEntries: limits.maxIdempotencyEntries },
       history: { maxBytes: limits.historyMaxBytes, maxEntryBytes: limits.historyMaxEntryBytes },
+      runs: { maxQueuedPerSession: limits.runs.maxQueuedPerSession, chatDeltaIntervalMs: limits.runs.chatDeltaIntervalMs, runTimeoutMs: limits.runs.runTimeoutMs },
     },
   };
   if (!ReplayStore.wants(caller)) return { ok: true, caller, hello };

@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { TranscriptRole, TranscriptState } from '@switchboard/protocol';
+import type { InboundMessage } from '../agent/prompt.js';
 
 /** Optional facts stored with an entry. */
 export interface EntryMeta {
@@ -24,6 +25,10 @@ export interface EntryMeta {
   usage?: Record<string, unknown>;
   abort?: { reason: string; at: number };
   isError?: boolean;
+  /** On `user` entries: where the message came from (channel, sender, group); untrusted data. */
+  origin?: Omit<InboundMessage, 'text'>;
+  /** On a failed run's last `assistant` entry: what went wrong. */
+  error?: { message: string; kind: string };
 }
 
 /** An entry to append. */
@@ -89,6 +94,13 @@ export interface TranscriptRepository {
    */
   page(sessionId: string, options: { beforeSeq?: number; limit: number; maxEntryBytes: number }): TranscriptEntry[];
   count(sessionId: string): number;
+  /**
+   * The entry of `sessionId` carrying `idempotencyKey`, looked up among its newest `window` entries
+   * only (a re-submitted message is a recent one; the bound keeps the lookup an index range scan).
+   */
+  findByIdempotencyKey(sessionId: string, idempotencyKey: string, window: number): TranscriptEntry | undefined;
+  /** The entries of one run, oldest first, at most `limit` (indexed by run id). */
+  runEntries(runId: string, limit: number): TranscriptEntry[];
   /** Closes what a crash left open; returns what it did. Run once at start-up. */
   repairInterrupted(now: number): { partialsClosed: number; toolCallsClosed: number };
 }
@@ -116,7 +128,7 @@ const COLUMNS = 'id, session_id, seq, role, state, run_id, tool_call_id, meta, i
 
 /** Transcripts in SQLite. */
 export class SqliteTranscriptRepository implements TranscriptRepository {
-  private readonly s: Record<'next' | 'insert' | 'bump' | 'touch' | 'addPending' | 'closePending' | 'get' | 'update' | 'page' | 'count' | 'partials' | 'pending' | 'dropPending', Statement>;
+  private readonly s: Record<'next' | 'insert' | 'bump' | 'touch' | 'addPending' | 'closePending' | 'get' | 'update' | 'page' | 'count' | 'partials' | 'pending' | 'dropPending' | 'byKey' | 'byRun', Statement>;
 
   constructor(private readonly db: Database) {
     this.s = {
@@ -135,6 +147,10 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
       partials: db.prepare(`SELECT ${COLUMNS}, content FROM transcript_entries WHERE state = 'partial'`),
       pending: db.prepare('SELECT session_id, call_id, run_id FROM pending_tool_calls ORDER BY created_at'),
       dropPending: db.prepare('DELETE FROM pending_tool_calls WHERE session_id = ? AND call_id = ?'),
+      byKey: db.prepare(`SELECT ${COLUMNS}, content FROM transcript_entries
+        WHERE session_id = @sessionId AND seq > (SELECT last_seq FROM transcripts WHERE session_id = @sessionId) - @window
+          AND idempotency_key = @key ORDER BY seq LIMIT 1`),
+      byRun: db.prepare(`SELECT ${COLUMNS}, content FROM transcript_entries WHERE run_id = ? ORDER BY seq LIMIT ?`),
     };
   }
 
@@ -210,6 +226,15 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
 
   count(sessionId: string): number {
     return (this.s.count.get(sessionId) as { n: number } | undefined)?.n ?? 0;
+  }
+
+  findByIdempotencyKey(sessionId: string, idempotencyKey: string, window: number): TranscriptEntry | undefined {
+    const row = this.s.byKey.get({ sessionId, key: idempotencyKey, window }) as Row | undefined;
+    return row && toEntry(row);
+  }
+
+  runEntries(runId: string, limit: number): TranscriptEntry[] {
+    return (this.s.byRun.all(runId, limit) as Row[]).map(toEntry);
   }
 
   repairInterrupted(now: number): { partialsClosed: number; toolCallsClosed: number } {
