@@ -13,6 +13,7 @@ import type { SqliteStore } from './store/store.js';
 import type { ReplayStore } from './server/replay.js';
 import type { AuthService } from './auth/service.js';
 import type { ToolRegistry } from './agent/tools.js';
+import type { NodeService } from './nodes/service.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -35,6 +36,8 @@ export interface GatewayServices {
   readonly auth: AuthService;
   /** Tools the agent may call in runs (device-node commands register here). */
   readonly agentTools: ToolRegistry;
+  /** Connected nodes, node invokes, exec approvals (gateway/src/nodes/, gateway/src/approvals/). */
+  readonly nodes: NodeService;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

@@ -30,6 +30,7 @@ import { SqliteStore } from './store/store.js';
 import { ToolRegistry } from './agent/tools.js';
 import { AuthService } from './auth/service.js';
 import { checkCredentialPolicy } from './auth/credentials.js';
+import { NodeService } from './nodes/service.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
@@ -79,6 +80,8 @@ export class Gateway {
     health = new HealthMonitor((summary) =>
       broadcaster.broadcast('health', summary, { stateVersion: { presence: presence.version, health: health.version } }));
     const auth = new AuthService({ options, devices: store.devices, broadcaster, connections, log });
+    const agentTools = new ToolRegistry();
+    const nodes = new NodeService({ options: options.nodes, db: store.db, devices: store.devices, broadcaster, tools: agentTools, log });
     this.services = {
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -91,7 +94,8 @@ export class Gateway {
       replay,
       store,
       auth,
-      agentTools: new ToolRegistry(),
+      agentTools,
+      nodes,
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
@@ -100,6 +104,7 @@ export class Gateway {
       onSequencedEvent: (conn, seq, frame) => replay.record(conn.id, seq, frame),
     });
     auth.install(this.ws);
+    nodes.install(this.ws);
     this.ws.addHooks({
       opened: (conn) => presence.connected(conn.caller!),
       closed: (conn) => {
@@ -184,6 +189,7 @@ export class Gateway {
     const log = this.options.log.child({ ns: 'gateway' });
     this.stateValue = 'draining';
     this.drain.abort();
+    this.services.nodes.close();
     this.ws.stopAccepting();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.services.broadcaster.broadcast('shutdown', { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) });

@@ -7,6 +7,7 @@ import type { Limits } from './config/limits.js';
 import { resolveLimits } from './config/limits.js';
 import type { SharedAuthConfig } from './auth/shared-secret.js';
 import type { Log } from './log.js';
+import { resolveNodesOptions, type NodesOptions, type NodesOptionsInput } from './nodes/options.js';
 
 export const DEFAULT_PORT = 18789;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -29,10 +30,13 @@ export interface GatewayOptions {
   handleSignals: boolean;
   /** Directory of the WebChat bundle served at `/`; default: the installed `@switchboard/webchat`; `false` disables it. */
   webchatDir?: string | false;
+  /** Device nodes: command allow/deny lists, per-node exec allowlists, approval and invoke timeouts. */
+  nodes: NodesOptions;
 }
 
-export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log'>> {
+export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'nodes'>> {
   limits?: Partial<Limits>;
+  nodes?: NodesOptionsInput;
   log: Log;
   stateDir: string;
 }
@@ -51,5 +55,6 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     log: input.log,
     handleSignals: input.handleSignals ?? false,
     webchatDir: input.webchatDir,
+    nodes: resolveNodesOptions(input.nodes),
   };
 }

@@ -7,12 +7,16 @@ import { connectEvents } from './connect.js';
 import { presenceEvents } from './presence.js';
 import { systemEvents } from './system.js';
 import { deviceEvents } from './devices.js';
+import { nodeEvents } from './nodes.js';
+import { approvalEvents } from './approvals.js';
 
 export const events = {
   ...connectEvents,
   ...presenceEvents,
   ...systemEvents,
   ...deviceEvents,
+  ...nodeEvents,
+  ...approvalEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

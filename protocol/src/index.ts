@@ -9,6 +9,8 @@ export * from './presence.js';
 export * from './system.js';
 export * from './connect.js';
 export * from './devices.js';
+export * from './nodes.js';
+export * from './approvals.js';
 export * from './device-auth.js';
 export * from './methods.js';
 export * from './events.js';

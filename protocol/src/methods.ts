@@ -7,11 +7,15 @@ import type { MethodSpec } from './method.js';
 import { connectMethods } from './connect.js';
 import { systemMethods } from './system.js';
 import { deviceMethods } from './devices.js';
+import { nodeMethods } from './nodes.js';
+import { approvalMethods } from './approvals.js';
 
 export const methods = {
   ...connectMethods,
   ...systemMethods,
   ...deviceMethods,
+  ...nodeMethods,
+  ...approvalMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

@@ -5,8 +5,12 @@
 import type { HandlerTable } from '../context.js';
 import { systemHandlers } from './system.js';
 import { deviceHandlers } from './devices.js';
+import { nodeHandlers } from './nodes.js';
+import { approvalHandlers } from './approvals.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
   ...deviceHandlers,
+  ...nodeHandlers,
+  ...approvalHandlers,
 };

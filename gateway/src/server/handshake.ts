@@ -73,6 +73,7 @@ export function performHandshake(
     ...(grant.deviceId ? { deviceId: grant.deviceId } : {}),
     authMethod: grant.authMethod,
     peer: conn.peer,
+    ...(grant.role === 'node' ? { node: { commands: params.commands ?? [], permissions: params.permissions, pathEnv: params.pathEnv } } : {}),
   };
   const limits = services.options.limits;
   const hello: HelloOk = {

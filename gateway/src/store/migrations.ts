@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { createDeviceTables } from './devices-schema.js';
+import { nodesMigrations } from './nodes-migrations.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -32,6 +33,8 @@ export const migrations: readonly Migration[] = [
     name: 'devices',
     up: createDeviceTables,
   },
+  // Version 6: nodes and exec approvals (versions 3–5 are the durable-state area's; keep the list in version order).
+  ...nodesMigrations,
 ];
 
 /** The schema version this build writes. */
