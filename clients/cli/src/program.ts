@@ -6,6 +6,9 @@ import { Command, CommanderError } from 'commander';
 import { registerGateway } from './commands/gateway.js';
 import { registerRpc } from './commands/rpc.js';
 import { registerDevices } from './commands/devices.js';
+import { registerNode } from './commands/node.js';
+import { registerNodes } from './commands/nodes.js';
+import { registerApprovals } from './commands/approvals.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -17,6 +20,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerGateway(program, setExit);
   registerRpc(program);
   registerDevices(program);
+  registerNode(program, setExit);
+  registerNodes(program);
+  registerApprovals(program);
   return program;
 }
 
