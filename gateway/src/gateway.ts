@@ -188,8 +188,9 @@ export class Gateway {
   private async doStop({ reason = 'gateway stopping', restartExpectedMs }: StopOptions): Promise<void> {
     const log = this.options.log.child({ ns: 'gateway' });
     this.stateValue = 'draining';
-    this.drain.abort();
+    // Nodes first: waiting invokes and approvals end as "gateway stopping", not as aborted by their caller.
     this.services.nodes.close();
+    this.drain.abort();
     this.ws.stopAccepting();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.services.broadcaster.broadcast('shutdown', { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) });

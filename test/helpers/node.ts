@@ -27,6 +27,13 @@ export interface RawNodeOptions {
   device?: TestDevice;
 }
 
+/** Waits `ms` and checks no `event` frame arrived on `raw` (frames a test took with next() excluded). */
+export async function expectNoEvent(raw: RawConnection, event: string, ms = 100): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+  const got = raw.frames.filter((f) => f.event === event);
+  if (got.length > 0) throw new Error(`expected no ${event}, got ${JSON.stringify(got[0]).slice(0, 300)}`);
+}
+
 /** Connects a signed test node; throws when the handshake fails. */
 export async function connectRawNode(gw: TestGateway, o: RawNodeOptions = {}): Promise<RawNode> {
   const device = o.device ?? newDevice();
