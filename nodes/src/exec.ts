@@ -99,13 +99,24 @@ export function runProgram(spec: RunSpec, baseEnv: NodeJS.ProcessEnv = process.e
     let timedOut = false;
     let startError: string | null = null;
     let killTimer: NodeJS.Timeout | undefined;
+    let closed = false;
+    // Its own process group (POSIX), so stopping it also stops what it started (a shell's children).
+    const group = process.platform !== 'win32';
     const child = spawn(spec.argv[0], spec.argv.slice(1), {
-      cwd: spec.cwd, env: childEnv(baseEnv, spec.env), shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true,
+      cwd: spec.cwd, env: childEnv(baseEnv, spec.env), shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: group,
     });
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        if (group && child.pid !== undefined) process.kill(-child.pid, sig);
+        else child.kill(sig);
+      } catch {
+        // Already gone.
+      }
+    };
     const stop = () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      if (closed || killTimer) return;
+      signal('SIGTERM');
+      killTimer = setTimeout(() => signal('SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
     };
     const timer = setTimeout(() => {
@@ -118,13 +129,14 @@ export function runProgram(spec: RunSpec, baseEnv: NodeJS.ProcessEnv = process.e
     child.on('error', (e: NodeJS.ErrnoException) => {
       startError = e.code === 'ENOENT' ? `program not found: ${spec.argv[0]} (give a full path or check PATH on the node)` : e.message;
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code, endSignal) => {
+      closed = true;
       clearTimeout(timer);
       clearTimeout(killTimer);
       spec.signal?.removeEventListener('abort', stop);
       resolve({
-        exitCode: code,
-        signal: signal ?? null,
+        exitCode: startError === null ? code : null,
+        signal: endSignal ?? null,
         timedOut,
         success: code === 0 && !timedOut && startError === null,
         stdout: out.text('stdout'),

@@ -81,6 +81,8 @@ export class NodeHost {
   private client: GatewayClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stateValue: NodeHostState = 'idle';
+  /** The pending start(): settled by the first hello-ok, or rejected by stop(). */
+  private first: { resolve(h: HelloOk): void; reject(e: Error): void } | undefined;
 
   constructor(private readonly options: NodeHostOptions) {
     this.commands = selectCommands(options.commands, options.extraCommands);
@@ -107,11 +109,22 @@ export class NodeHost {
   /** Connects; resolves with the first hello-ok (retrying refusals until then), rejects if stopped first. */
   start(): Promise<HelloOk> {
     if (this.stateValue !== 'idle') return Promise.reject(new Error(`node host already ${this.stateValue}`));
-    return new Promise<HelloOk>((resolve, reject) => this.connect(0, { resolve, reject }));
+    return new Promise<HelloOk>((resolve, reject) => {
+      this.first = { resolve, reject };
+      this.connect(0);
+    });
   }
 
-  private connect(attempt: number, first: { resolve(h: HelloOk): void; reject(e: Error): void }): void {
-    if (this.stateValue === 'stopped') return first.reject(new Error('node host stopped'));
+  /** Settles the pending start() once. */
+  private settleFirst(outcome: HelloOk | Error): void {
+    const first = this.first;
+    this.first = undefined;
+    if (outcome instanceof Error) first?.reject(outcome);
+    else first?.resolve(outcome);
+  }
+
+  private connect(attempt: number): void {
+    if (this.stateValue === 'stopped') return this.settleFirst(new Error('node host stopped'));
     this.stateValue = attempt === 0 ? 'connecting' : 'reconnecting';
     const o = this.options;
     const platform = hostPlatform();
@@ -139,13 +152,13 @@ export class NodeHost {
     client.start().then((hello) => {
       this.stateValue = 'connected';
       this.log(`connected to ${o.url} as node ${this.nodeId} (${this.commandNames.join(', ') || 'no commands'})`);
-      first.resolve(hello);
+      this.settleFirst(hello);
     }, () => {
       // The refusal was logged by onHandshakeError (pairing hint included); try again later.
-      if (this.stateValue === 'stopped') return first.reject(new Error('node host stopped'));
+      if (this.stateValue === 'stopped') return this.settleFirst(new Error('node host stopped'));
       const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...o.backoff }, attempt);
       this.log(`retrying in ${Math.round(delay / 1000)} s`);
-      this.retryTimer = setTimeout(() => this.connect(attempt + 1, first), delay);
+      this.retryTimer = setTimeout(() => this.connect(attempt + 1), delay);
     });
   }
 
@@ -213,6 +226,7 @@ export class NodeHost {
     if (this.stateValue === 'stopped') return;
     this.stateValue = 'stopped';
     clearTimeout(this.retryTimer);
+    this.settleFirst(new Error('node host stopped before it connected'));
     for (const abort of this.running.values()) abort.abort();
     await Promise.allSettled([...this.inFlight]);
     this.client?.close();

@@ -3,7 +3,10 @@
  * loopback with the gateway token), declares commands, and lets a test take `node.invoke.request`
  * events and answer them by hand.
  */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Frame, RawConnection } from './raw.js';
+import { noteSecret, processLogFile } from './secrets.js';
 import type { TestGateway } from './gateway.js';
 import { newDevice, signedConnect, type TestDevice } from './device.js';
 
@@ -52,4 +55,21 @@ export async function connectRawNode(gw: TestGateway, o: RawNodeOptions = {}): P
     nextInvoke: async (timeoutMs = 5_000) => (await raw.next((f) => f.event === 'node.invoke.request', timeoutMs)).payload,
     answer: (request, result, nodeId = device.deviceId) => raw.request('node.invoke.result', { id: request.id, nodeId, ...result }),
   };
+}
+
+/** A node host log sink for the log-secret audit: lines go to the run's logs and to `lines`. */
+export function nodeHostLog(lines: string[] = []): (line: string) => void {
+  const file = processLogFile('node-host');
+  return (line) => {
+    lines.push(line);
+    appendFileSync(file, `${line}\n`);
+  };
+}
+
+/** Notes the device tokens a node host stored in `identityDir` (for the log-secret audit). */
+export function noteNodeHostTokens(identityDir: string): void {
+  const file = join(identityDir, 'node-tokens.json');
+  if (!existsSync(file)) return;
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { gateways?: Record<string, Record<string, { token?: string }>> };
+  for (const roles of Object.values(stored.gateways ?? {})) for (const t of Object.values(roles)) noteSecret(t.token);
 }

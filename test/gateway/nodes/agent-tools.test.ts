@@ -14,6 +14,7 @@ import { runAgentLoop, type AgentLoopEvent } from '../../../gateway/src/agent/lo
 import { OpenAIProvider } from '../../../gateway/src/agent/providers/openai.js';
 import { sse, startFakeOpenAI, type FakeOpenAI } from '../../helpers/fake-openai.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { nodeHostLog, noteNodeHostTokens } from '../../helpers/node.js';
 
 let gw: TestGateway;
 let op: GatewayClient;
@@ -32,8 +33,9 @@ beforeAll(async () => {
     asked.push(entry);
     void op.call('exec.approval.resolve', { id: entry.id, decision: decide(entry) });
   });
-  host = new NodeHost({ url: gw.url, token: gw.token, identityDir: dir, displayName: 'lab-node', log: (l) => hostLog.push(l) });
+  host = new NodeHost({ url: gw.url, token: gw.token, identityDir: dir, displayName: 'lab-node', log: nodeHostLog(hostLog) });
   await host.start();
+  noteNodeHostTokens(dir);
 });
 afterAll(async () => {
   await host.stop();
