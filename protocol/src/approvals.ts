@@ -22,6 +22,11 @@ export type ExecApprovalDecision = (typeof ExecApprovalDecisions)[number];
 /** How a request ended: decided by an operator, expired (no decision in time: deny), or cancelled (the caller gave up). */
 export const ExecApprovalEndings = ['decided', 'expired', 'cancelled'] as const;
 
+// One schema object per enum, reused everywhere and never copied (Type.Optional copies), so code
+// generators name each enum once.
+const Decision = StringEnum(ExecApprovalDecisions);
+const Ending = StringEnum(ExecApprovalEndings);
+
 /** The command an approval is about (OpenClaw's exec approval `request`). */
 export const ExecApprovalRequest = closedObject({
   /** The command as one line of text, for display (each argument quoted when needed). */
@@ -56,9 +61,9 @@ export type ExecApprovalEntry = Static<typeof ExecApprovalEntry>;
 /** Payload of `exec.approval.resolved`. */
 export const ExecApprovalResolvedEvent = closedObject({
   id: NonEmptyString,
-  decision: StringEnum(ExecApprovalDecisions),
+  decision: Decision,
   /** `decided` by an operator, `expired` (no decision in time), or `cancelled` (the caller stopped waiting). */
-  ending: Type.Optional(StringEnum(ExecApprovalEndings)),
+  ending: Ending,
   /** The deciding operator's device id or auth method, or `timeout`. */
   resolvedBy: Type.Optional(Type.String()),
   ts: TimestampMs,
@@ -72,9 +77,9 @@ export const ExecApprovalRecord = closedObject({
   request: ExecApprovalRequest,
   createdAtMs: TimestampMs,
   expiresAtMs: TimestampMs,
-  /** Absent while pending. */
-  decision: Type.Optional(StringEnum(ExecApprovalDecisions)),
-  ending: Type.Optional(StringEnum(ExecApprovalEndings)),
+  /** Null while pending. */
+  decision: Nullable(Decision),
+  ending: Nullable(Ending),
   resolvedBy: Type.Optional(Type.String()),
   resolvedAtMs: Type.Optional(TimestampMs),
 });
@@ -85,7 +90,7 @@ export const ExecApprovalListResult = Type.Array(ExecApprovalEntry);
 
 export const ExecApprovalResolveParams = closedObject({
   id: NonEmptyString,
-  decision: StringEnum(ExecApprovalDecisions),
+  decision: Decision,
 });
 export const ExecApprovalResolveResult = closedObject({ ok: Type.Literal(true) });
 

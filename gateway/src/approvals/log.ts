@@ -33,8 +33,8 @@ function toRecord(r: ApprovalRow): ExecApprovalRecord {
     request: JSON.parse(r.request) as ExecApprovalRequest,
     createdAtMs: r.created_at,
     expiresAtMs: r.expires_at,
-    ...(r.decision ? { decision: r.decision as ExecApprovalDecision } : {}),
-    ...(r.ending ? { ending: r.ending as ApprovalEnding } : {}),
+    decision: r.decision as ExecApprovalDecision | null,
+    ending: r.ending as ApprovalEnding | null,
     ...(r.resolved_by ? { resolvedBy: r.resolved_by } : {}),
     ...(r.resolved_at !== null ? { resolvedAtMs: r.resolved_at } : {}),
   };

@@ -193,7 +193,7 @@ describe('exec approvals', () => {
     expect(approvals.find((a) => a.id === ask.id)).toMatchObject({ decision: 'allow-always', ending: 'decided', resolvedBy: expect.any(String), resolvedAtMs: expect.any(Number) });
     const endings = new Set(approvals.map((a) => a.ending));
     expect([...endings].sort()).toEqual(['decided', 'expired']);
-    expect(approvals.every((a) => a.decision !== undefined)).toBe(true);
+    expect(approvals.every((a) => a.decision !== null)).toBe(true);
     node.raw.terminate();
   });
 
