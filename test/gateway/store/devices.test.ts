@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../gateway/src/store/database.js';
+import { SCHEMA_VERSION } from '../../../gateway/src/store/migrations.js';
 import { SqliteStore } from '../../../gateway/src/store/store.js';
 import { MAX_PENDING_REQUESTS, PAIRING_REQUEST_TTL_MS, type DeviceClaim } from '../../../gateway/src/store/devices.js';
 
@@ -18,13 +19,13 @@ const claim = (i: number, scopes = ['operator.read']): DeviceClaim => ({
 });
 
 describe('device store', () => {
-  it('migrates a version-1 database to version 2 and keeps its data', () => {
+  it('migrates a version-1 database to the latest version and keeps its data', () => {
     const path = join(dir, 'v1.sqlite');
     const v1 = openDatabase(path, { targetVersion: 1 });
     expect(v1.pragma('user_version', { simple: true })).toBe(1);
     v1.close();
     const store = new SqliteStore(path);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(store.db.prepare("SELECT value FROM meta WHERE key = 'created_at'").get()).toBeDefined();
     expect(store.devices.listDevices()).toEqual([]);
     store.close();
