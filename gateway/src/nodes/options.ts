@@ -7,6 +7,7 @@
  * `nodes:` section whose schema is {@link NodesConfigSection}.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_NODE_INVOKE_TIMEOUT_MS } from '@switchboard/protocol';
 
 /** Resolved settings. */
 export interface NodesOptions {
@@ -45,6 +46,11 @@ export const DEFAULT_NODES_OPTIONS: Readonly<NodesOptions> = Object.freeze({
   maxPendingApprovals: 64,
   maxApprovalRecords: 10_000,
 });
+
+/** The limits advertised in `hello-ok.policy.nodes`. */
+export function nodesPolicy(o: NodesOptions): { invokeTimeoutMs: number; maxInvokeTimeoutMs: number; maxPendingInvokesPerNode: number; approvalTimeoutMs: number } {
+  return { invokeTimeoutMs: o.invokeTimeoutMs, maxInvokeTimeoutMs: MAX_NODE_INVOKE_TIMEOUT_MS, maxPendingInvokesPerNode: o.maxPendingInvokesPerNode, approvalTimeoutMs: o.approvalTimeoutMs };
+}
 
 /** Fills defaults in and checks the values; throws a sentence that says how to fix a bad one. */
 export function resolveNodesOptions(input: NodesOptionsInput = {}): NodesOptions {

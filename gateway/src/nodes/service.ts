@@ -186,6 +186,12 @@ export class NodeService {
     return nameOf(this.known().get(nodeId) ?? { nodeId }) ?? nodeId;
   }
 
+  /** Display names of the connected nodes, read in one pass (for the agent's tool descriptions). */
+  connectedNames(): Map<string, string> {
+    const known = this.known();
+    return new Map(this.registry.list().map((s) => [s.nodeId, nameOf(known.get(s.nodeId) ?? { nodeId: s.nodeId }) ?? s.nodeId]));
+  }
+
   /** Config entries (keyed by id or name) plus `allow-always` decisions. */
   private execAllowlist(node: KnownNode): string[][] {
     const names = new Set([node.nodeId, nameOf(node)?.toLowerCase()].filter(Boolean) as string[]);

@@ -71,8 +71,9 @@ export class NodeToolBridge {
     for (const session of this.nodes.registry.list()) {
       for (const command of session.invocable) byCommand.set(command, [...(byCommand.get(command) ?? []), session.nodeId]);
     }
+    const names = byCommand.size ? this.nodes.connectedNames() : new Map<string, string>();
     for (const [command, nodeIds] of byCommand) {
-      const tool = this.toolFor(command, nodeIds);
+      const tool = this.toolFor(command, nodeIds.map((id) => `${names.get(id) ?? id} (${id.slice(0, 12)})`).join(', '));
       try {
         this.unregister.set(tool.name, this.tools.register(tool));
       } catch (err) {
@@ -88,9 +89,9 @@ export class NodeToolBridge {
     this.unregister.clear();
   }
 
-  private toolFor(command: string, nodeIds: string[]): Tool<Record<string, unknown>> {
+  /** The tool for one command; `names` lists the nodes that offer it, for the model. */
+  private toolFor(command: string, names: string): Tool<Record<string, unknown>> {
     const shape = SHAPES[command] ?? GENERIC;
-    const names = nodeIds.map((id) => `${this.nodes.nameOf(id)} (${id.slice(0, 12)})`).join(', ');
     const o = this.nodes.options;
     // The outer guard: an approval wait plus the longest invoke; the invoke has its own, shorter timeout.
     const timeoutMs = (command === 'system.run' ? o.approvalTimeoutMs + MAX_NODE_INVOKE_TIMEOUT_MS : o.invokeTimeoutMs) + 10_000;

@@ -13,6 +13,7 @@ import { closeReasonFor } from '../auth/errors.js';
 import type { GatewayServices } from '../context.js';
 import type { CallerInfo, Connection } from './connection.js';
 import { RESUME_CAPABILITY, ReplayStore, type ResumeOutcome } from './replay.js';
+import { nodesPolicy } from '../nodes/options.js';
 
 /** Server capability flags advertised in hello-ok.features.capabilities. */
 export const SERVER_CAPABILITIES: string[] = [RESUME_CAPABILITY];
@@ -106,6 +107,7 @@ export function performHandshake(
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       slowConsumerGraceMs: limits.slowConsumerGraceMs,
       requestBudget: { ...limits.requestBudget },
+      nodes: nodesPolicy(services.options.nodes),
     },
   };
   if (!ReplayStore.wants(caller)) return { ok: true, caller, hello };

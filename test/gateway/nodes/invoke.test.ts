@@ -36,6 +36,7 @@ describe('node registry', () => {
     expect(entry.commands).toEqual(['system.run', 'system.which', 'system.notify', 'camera.snap', 'screen.record']);
     // linux defaults (system.*) + allowCommands (camera.snap) − denyCommands (system.notify); screen.record is never a default.
     expect(entry.invocableCommands).toEqual(['system.run', 'system.which', 'camera.snap']);
+    expect(node.hello.policy.nodes).toEqual({ invokeTimeoutMs: 30_000, maxInvokeTimeoutMs: 600_000, maxPendingInvokesPerNode: 2, approvalTimeoutMs: 120_000 });
     node.raw.terminate();
   });
 
