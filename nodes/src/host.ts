@@ -24,6 +24,7 @@ import { hostPlatform } from './platform.js';
 /** The node host's version, reported in `client.version`. */
 export const NODE_HOST_VERSION = '0.1.0';
 
+/** How to run a node host. */
 export interface NodeHostOptions {
   /** Gateway WebSocket URL, e.g. `ws://127.0.0.1:18789`. */
   url: string;
@@ -48,6 +49,7 @@ export interface NodeHostOptions {
   log?: (line: string) => void;
 }
 
+/** The node host's lifecycle (see the file comment). */
 export type NodeHostState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
 const DEFAULT_LIMITS: HostLimits = { maxOutputBytes: 64 * 1024, defaultRunTimeoutMs: 60_000 };
@@ -69,6 +71,7 @@ export function selectCommands(names: readonly string[] | undefined, extra: read
   return picked;
 }
 
+/** A headless node host; see the file comment. `stop()` is idempotent. */
 export class NodeHost {
   readonly identity: NodeDeviceIdentity;
   private readonly commands: Map<string, NodeCommand>;

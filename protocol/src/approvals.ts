@@ -85,15 +85,18 @@ export const ExecApprovalRecord = closedObject({
 });
 export type ExecApprovalRecord = Static<typeof ExecApprovalRecord>;
 
+/** `exec.approval.list` params and result: the pending approvals (a bare array, as OpenClaw answers). */
 export const ExecApprovalListParams = closedObject({});
 export const ExecApprovalListResult = Type.Array(ExecApprovalEntry);
 
+/** `exec.approval.resolve` params and result. */
 export const ExecApprovalResolveParams = closedObject({
   id: NonEmptyString,
   decision: Decision,
 });
 export const ExecApprovalResolveResult = closedObject({ ok: Type.Literal(true) });
 
+/** `exec.approval.history` params and result. */
 export const ExecApprovalHistoryParams = closedObject({
   /** Newest first; default 50, at most 500. */
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),

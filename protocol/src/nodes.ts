@@ -91,12 +91,15 @@ export const NodeDescribeResult = closedObject({
 });
 export type NodeDescribeResult = Static<typeof NodeDescribeResult>;
 
+/** `node.list` params and result. */
 export const NodeListParams = closedObject({});
 export const NodeListResult = closedObject({ ts: TimestampMs, nodes: Type.Array(NodeSummary) });
 export type NodeListResult = Static<typeof NodeListResult>;
 
+/** `node.describe` params (the result is {@link NodeDescribeResult}). */
 export const NodeDescribeParams = closedObject({ nodeId: NonEmptyString });
 
+/** `node.rename` params and result: the operator's label for a paired node. */
 export const NodeRenameParams = closedObject({ nodeId: NonEmptyString, displayName: Type.String({ minLength: 1, maxLength: 120 }) });
 export const NodeRenameResult = closedObject({ nodeId: NonEmptyString, displayName: NonEmptyString });
 
@@ -173,6 +176,7 @@ export const NodeEventParams = closedObject({
   payload: Type.Optional(Type.Unknown()),
   payloadJSON: Type.Optional(Type.String()),
 });
+/** `node.event` result (OpenClaw's `NodeEventResult`). */
 export const NodeEventResult = closedObject({
   ok: Type.Boolean(),
   event: NonEmptyString,
@@ -181,9 +185,11 @@ export const NodeEventResult = closedObject({
   reason: Type.Optional(NonEmptyString),
 });
 
+/** `node.skills.update` params and result: the node replaces its skills; names and descriptions come back. */
 export const NodeSkillsUpdateParams = closedObject({ skills: Type.Array(NodeSkillDescriptor, { maxItems: 64 }) });
 export const NodeSkillsUpdateResult = closedObject({ nodeId: NonEmptyString, skills: Type.Array(NodeDeclaredTool) });
 
+/** `node.pluginTools.update` params and result: the node replaces its plugin and MCP tools. */
 export const NodePluginToolsUpdateParams = closedObject({ tools: Type.Array(NodePluginToolDescriptor, { maxItems: 128 }) });
 export const NodePluginToolsUpdateResult = closedObject({ nodeId: NonEmptyString, tools: Type.Array(NodeDeclaredTool) });
 
@@ -193,6 +199,7 @@ export const NodeRunnerInventoryUpdateParams = closedObject({
   workerHost: Type.Optional(JsonObject),
   workerRuns: Type.Optional(Type.Unknown()),
 });
+/** `node.runnerInventory.update` result. */
 export const NodeRunnerInventoryUpdateResult = closedObject({ nodeId: NonEmptyString });
 
 // ── events ─────────────────────────────────────────────────────────────────────────────────────

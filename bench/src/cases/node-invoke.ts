@@ -140,5 +140,7 @@ export function nodeInvokeCase(id: string, clients: number): BenchCase {
   };
 }
 
+/** One operator: latency of a single node.invoke round trip. */
 export const nodeInvoke1Case = nodeInvokeCase('node-invoke-1', 1);
+/** Eight operators: throughput of concurrent node.invoke round trips. */
 export const nodeInvoke8Case = nodeInvokeCase('node-invoke-8', 8);

@@ -13,6 +13,7 @@ import { clear, h } from './dom.js';
 /** Pending approvals shown at most (the gateway bounds them too). */
 const MAX_SHOWN = 50;
 
+/** The panel (see the file comment); `element` goes above the transcript. */
 export class ApprovalsPanel {
   readonly element = h('section', { class: 'approvals', 'aria-label': 'Exec approvals', 'data-testid': 'approvals', hidden: true });
   private readonly pending = new Map<string, ExecApprovalEntry>();

@@ -17,6 +17,7 @@ export const approvalHistory: Handler<'exec.approval.history'> = (ctx, { limit }
   approvals: ctx.services.nodes.approvals.history(limit ?? 50),
 });
 
+/** The exec approvals area's handlers, by method. */
 export const approvalHandlers = {
   'exec.approval.list': approvalList,
   'exec.approval.resolve': approvalResolve,

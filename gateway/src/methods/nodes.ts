@@ -35,6 +35,7 @@ export const nodePluginToolsUpdate: Handler<'node.pluginTools.update'> = (ctx, p
 
 export const nodeRunnerInventoryUpdate: Handler<'node.runnerInventory.update'> = (ctx, p) => updateRunnerInventory(sessionOf(ctx), p);
 
+/** The nodes area's handlers, by method. */
 export const nodeHandlers = {
   'node.list': nodeList,
   'node.describe': nodeDescribe,

@@ -33,8 +33,10 @@ export interface NodesOptions {
   maxApprovalRecords: number;
 }
 
+/** Options as given: any subset; {@link resolveNodesOptions} fills the rest. */
 export type NodesOptionsInput = Partial<NodesOptions>;
 
+/** The defaults of every nodes setting. */
 export const DEFAULT_NODES_OPTIONS: Readonly<NodesOptions> = Object.freeze({
   allowCommands: [],
   denyCommands: [],

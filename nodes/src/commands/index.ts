@@ -7,6 +7,7 @@ import type { NodeCommand } from './types.js';
 export { CommandError, type CommandContext, type HostLimits, type NodeCommand } from './types.js';
 export { which } from './system-which.js';
 
+/** Every built-in command, by its name. */
 export const BUILTIN_COMMANDS: Readonly<Record<string, NodeCommand>> = Object.freeze({
   [systemRun.name]: systemRun,
   [systemWhich.name]: systemWhich,

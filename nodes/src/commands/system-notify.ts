@@ -12,6 +12,7 @@ const check = paramsChecker<{ title: string; body?: string }>('system.notify', {
   properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, body: { type: 'string', maxLength: 4000 } },
 });
 
+/** The `system.notify` command. */
 export const systemNotify: NodeCommand = {
   name: 'system.notify',
   summary: 'show a desktop notification (notify-send), or log it where there is no desktop',

@@ -25,6 +25,7 @@ const check = paramsChecker<Params>('system.run', {
   },
 });
 
+/** The `system.run` command. */
 export const systemRun: NodeCommand = {
   name: 'system.run',
   summary: 'run a program (argv, never a shell) and return its exit code and output',

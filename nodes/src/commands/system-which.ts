@@ -32,6 +32,7 @@ export function which(bin: string, pathEnv: string | undefined): string | undefi
   return undefined;
 }
 
+/** The `system.which` command. */
 export const systemWhich: NodeCommand = {
   name: 'system.which',
   summary: 'find programs on the node\'s PATH',
