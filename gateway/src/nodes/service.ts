@@ -20,7 +20,7 @@ import type { ConnectionHooks } from '../server/ws-server.js';
 import type { DeviceStore } from '../store/devices.js';
 import type { ToolRegistry } from '../agent/tools.js';
 import { ApprovalLog } from '../approvals/log.js';
-import { ExecApprovals, type ApprovalOutcome } from '../approvals/service.js';
+import { ExecApprovals } from '../approvals/service.js';
 import { knownNodes, nameOf, resolveNodeRef, sortNodes, summarize, type KnownNode } from './catalog.js';
 import type { NodesOptions } from './options.js';
 import { PendingInvokes, type NodeAnswer } from './pending.js';
@@ -29,6 +29,7 @@ import { NodeRecords } from './records.js';
 import { NodeRegistry, type NodeSession } from './registry.js';
 import { argvKey, formatArgv, parseSystemRunParams, type SystemRunParams } from './system-run.js';
 import { NodeToolBridge } from './tools.js';
+import { aborted, commandNotAllowed, denied, disconnected, nodeFailed, unknownNode } from './errors.js';
 
 /** One invoke, from an operator or the agent. */
 export interface InvokeRequest {
@@ -320,57 +321,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function unknownNode(nodeId: string): GatewayError {
-  return new GatewayError('INVALID_REQUEST', `unknown nodeId: ${nodeId} (see \`switchboard nodes list\` for paired and connected nodes)`, {
-    details: { code: 'UNKNOWN_NODE_ID', nodeId },
-  });
-}
-
-function disconnected(nodeId: string, command: string): GatewayError {
-  return new GatewayError('UNAVAILABLE', `node ${nodeId} disconnected while ${command} was pending; the command may or may not have run`, {
-    details: { code: 'NODE_DISCONNECTED', nodeId, command },
-  });
-}
-
-function aborted(command: string): GatewayError {
-  return new GatewayError('UNAVAILABLE', `${command} was abandoned: the caller stopped waiting (run aborted or gateway stopping)`, { retryable: false });
-}
-
-const HINTS = {
-  reserved: 'exec approvals are managed by the gateway (exec.approval.*), not through node.invoke',
-  'not-declared': 'the node did not declare it in its connect (see `switchboard nodes describe`)',
-  'not-allowlisted': 'it is not in the node command allowlist for this platform; add it to nodes.allowCommands to allow it',
-};
-
-function commandNotAllowed(session: NodeSession, command: string, reason: keyof typeof HINTS): GatewayError {
-  return new GatewayError('INVALID_REQUEST', `node command not allowed: ${command} on node ${session.nodeId}: ${HINTS[reason]}`, {
-    details: { code: 'NODE_COMMAND_NOT_ALLOWED', reason, command, nodeId: session.nodeId, platform: session.platformId },
-  });
-}
-
-function nodeFailed(nodeId: string, command: string, error: NodeAnswer['error']): GatewayError {
-  const code = error?.code ?? 'ERROR';
-  return new GatewayError('UNAVAILABLE', `node ${nodeId} could not run ${command}: ${error?.message ?? code}`, {
-    retryable: false,
-    details: { code: 'NODE_INVOKE_FAILED', nodeId, command, nodeError: { code, ...(error?.message ? { message: error.message } : {}) } },
-  });
-}
-
-function denied(request: ExecApprovalRequest, outcome: ApprovalOutcome, timeoutMs: number): GatewayError {
-  const what = `\`${request.command}\` on node ${request.nodeName ?? request.nodeId}`;
-  if (outcome.ending === 'cancelled') {
-    return new GatewayError('UNAVAILABLE', `the exec approval for ${what} was cancelled (${outcome.resolvedBy}); the command was not run`, {
-      retryable: false, details: { code: 'EXEC_APPROVAL_DENIED', approvalId: outcome.id, ending: 'cancelled' },
-    });
-  }
-  if (outcome.ending === 'expired') {
-    return new GatewayError('FORBIDDEN', `no operator decided on ${what} within ${Math.round(timeoutMs / 1000)} s, so it was not run (no decision means deny); approve it in time with \`switchboard approvals approve <id>\``, {
-      details: { code: 'EXEC_APPROVAL_TIMEOUT', approvalId: outcome.id },
-    });
-  }
-  return new GatewayError('FORBIDDEN', `an operator denied ${what}; it was not run`, {
-    details: { code: 'EXEC_APPROVAL_DENIED', approvalId: outcome.id, resolvedBy: outcome.resolvedBy },
-  });
 }
