@@ -20,7 +20,7 @@ let gw: TestGateway;
 let op: GatewayClient;
 let fake: FakeOpenAI;
 let host: NodeHost;
-let decide: (entry: ExecApprovalEntry) => 'allow-once' | 'deny';
+let decide: (entry: ExecApprovalEntry) => 'allow-once' | 'deny' | undefined;
 const asked: ExecApprovalEntry[] = [];
 const hostLog: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-agent-node-'));
@@ -31,7 +31,8 @@ beforeAll(async () => {
   op = await gw.connect();
   op.on('exec.approval.requested', (entry) => {
     asked.push(entry);
-    void op.call('exec.approval.resolve', { id: entry.id, decision: decide(entry) });
+    const decision = decide(entry);
+    if (decision) void op.call('exec.approval.resolve', { id: entry.id, decision });
   });
   host = new NodeHost({ url: gw.url, token: gw.token, identityDir: dir, displayName: 'lab-node', log: nodeHostLog(hostLog) });
   await host.start();
@@ -45,7 +46,7 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function agentRun(toolArgs: Record<string, unknown>): Promise<{ events: AgentLoopEvent[]; text: string }> {
+async function agentRun(toolArgs: Record<string, unknown>, signal = new AbortController().signal): Promise<{ events: AgentLoopEvent[]; text: string }> {
   fake.enqueue(
     sse.toolCalls([{ id: 'call_run', name: 'system_run', args: JSON.stringify(toolArgs) }]),
     sse.text(['All done.']),
@@ -53,7 +54,7 @@ async function agentRun(toolArgs: Record<string, unknown>): Promise<{ events: Ag
   const events: AgentLoopEvent[] = [];
   const provider = new OpenAIProvider({ baseUrl: fake.baseUrl, model: 'fake-model', env: {}, retry: { baseDelayMs: 5 } });
   const result = await runAgentLoop({
-    provider, tools: gw.gateway.services.agentTools, signal: new AbortController().signal,
+    provider, tools: gw.gateway.services.agentTools, signal,
     request: { messages: [{ role: 'user', content: 'what kernel does lab-node run?' }] },
   }, (e) => events.push(e));
   return { events, text: result.text };
@@ -97,6 +98,21 @@ describe('node commands as agent tools', () => {
     expect(hostLog.filter((l) => l.includes('system.run')).length).toBe(ranBefore);
     const { approvals } = await op.call('exec.approval.history', { limit: 2 });
     expect(approvals.map((a) => a.decision)).toEqual(['deny', 'allow-once']);
+  });
+
+  it('cancels the approval when the run is aborted while it waits (recorded, nothing runs)', async () => {
+    decide = () => undefined;
+    const abort = new AbortController();
+    const before = asked.length;
+    const run = agentRun({ node: 'lab-node', command: ['uname', '-r'] }, abort.signal);
+    for (let i = 0; i < 200 && asked.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+    abort.abort();
+    const { events } = await run;
+    const result = events.find((e) => e.type === 'tool' && e.phase === 'result');
+    expect(result).toMatchObject({ isError: true, interrupted: true });
+    const { approvals } = await op.call('exec.approval.history', { limit: 1 });
+    expect(approvals[0]).toMatchObject({ id: asked[before].id, decision: 'deny', ending: 'cancelled', request: { command: 'uname -r' } });
+    expect(await op.call('exec.approval.list')).toEqual([]);
   });
 
   it('reports an unknown node to the model with the nodes it could use', async () => {
