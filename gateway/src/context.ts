@@ -14,6 +14,7 @@ import type { ReplayStore } from './server/replay.js';
 import type { AuthService } from './auth/service.js';
 import type { ToolRegistry } from './agent/tools.js';
 import type { RunManager } from './runs/manager.js';
+import type { NodeService } from './nodes/service.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -38,6 +39,8 @@ export interface GatewayServices {
   readonly agentTools: ToolRegistry;
   /** Agent runs per session: submit, subscribe, abort, wait (docs/agent.md, "Run manager API"). */
   readonly runs: RunManager;
+  /** Connected nodes, node invokes, exec approvals (gateway/src/nodes/, gateway/src/approvals/). */
+  readonly nodes: NodeService;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

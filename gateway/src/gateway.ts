@@ -36,6 +36,7 @@ import { AgentConfigError, createProvider } from './agent/config.js';
 import type { ModelProvider } from './agent/provider.js';
 import { RunManager } from './runs/manager.js';
 import { RunPublisher } from './runs/publisher.js';
+import { NodeService } from './nodes/service.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
@@ -109,6 +110,7 @@ export class Gateway {
     const auth = new AuthService({ options, devices: store.devices, broadcaster, connections, log });
     const agentTools = new ToolRegistry({ log });
     const runs = new RunManager({ store, provider, tools: agentTools, agent: options.agent, limits: options.limits.runs, log });
+    const nodes = new NodeService({ options: options.nodes, db: store.db, devices: store.devices, broadcaster, tools: agentTools, log });
     this.services = {
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -123,6 +125,7 @@ export class Gateway {
       auth,
       agentTools,
       runs,
+      nodes,
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
@@ -134,6 +137,7 @@ export class Gateway {
       onSequencedEvent: (conn, seq, frame) => replay.record(conn.id, seq, frame),
     });
     auth.install(this.ws);
+    nodes.install(this.ws);
     this.ws.addHooks({
       opened: (conn) => presence.connected(conn.caller!),
       closed: (conn) => {
@@ -226,6 +230,8 @@ export class Gateway {
   private async doStop({ reason = 'gateway stopping', restartExpectedMs }: StopOptions): Promise<void> {
     const log = this.options.log.child({ ns: 'gateway' });
     this.stateValue = 'draining';
+    // Nodes first: waiting invokes and approvals end as "gateway stopping", not as aborted by their caller.
+    this.services.nodes.close();
     this.drain.abort();
     this.ws.stopAccepting();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

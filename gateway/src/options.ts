@@ -9,6 +9,7 @@ import type { SharedAuthConfig } from './auth/shared-secret.js';
 import type { Log } from './log.js';
 import type { AgentConfig } from './agent/config.js';
 import type { ModelProvider } from './agent/provider.js';
+import { resolveNodesOptions, type NodesOptions, type NodesOptionsInput } from './nodes/options.js';
 
 export const DEFAULT_PORT = 18789;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -35,10 +36,13 @@ export interface GatewayOptions {
   agent: AgentConfig;
   /** A ready provider instead of the one `agent` selects (embedding, tests). */
   provider?: ModelProvider;
+  /** Device nodes: command allow/deny lists, per-node exec allowlists, approval and invoke timeouts. */
+  nodes: NodesOptions;
 }
 
-export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'agent'>> {
+export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'agent' | 'nodes'>> {
   agent?: AgentConfig;
+  nodes?: NodesOptionsInput;
   limits?: Partial<Limits>;
   log: Log;
   stateDir: string;
@@ -60,5 +64,6 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     webchatDir: input.webchatDir,
     agent: input.agent ?? {},
     ...(input.provider ? { provider: input.provider } : {}),
+    nodes: resolveNodesOptions(input.nodes),
   };
 }

@@ -116,6 +116,13 @@ export const Policy = closedObject({
     chatDeltaIntervalMs: Type.Integer({ minimum: 0 }),
     runTimeoutMs: Type.Integer({ minimum: 1 }),
   })),
+  /** Device nodes: how long `node.invoke` and exec approvals wait, and how many invokes may wait per node. */
+  nodes: Type.Optional(closedObject({
+    invokeTimeoutMs: Type.Integer({ minimum: 1 }),
+    maxInvokeTimeoutMs: Type.Integer({ minimum: 1 }),
+    maxPendingInvokesPerNode: Type.Integer({ minimum: 1 }),
+    approvalTimeoutMs: Type.Integer({ minimum: 1 }),
+  })),
   /** Events kept for `switchboard.resume` after a disconnect. */
   replay: Type.Optional(closedObject({
     maxEvents: Type.Integer({ minimum: 0 }),

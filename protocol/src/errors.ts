@@ -32,7 +32,7 @@ export const ErrorCodes = {
     retryable: false,
   },
   FORBIDDEN: {
-    meaning: 'The caller is authenticated but lacks the role or scope the method needs; details.missingScope names it.',
+    meaning: 'The caller is authenticated but lacks the role or scope the method needs (details.missingScope names it), or an operator denied the action (details.code EXEC_APPROVAL_*).',
     retryable: false,
   },
   RATE_LIMITED: {
@@ -103,6 +103,16 @@ export const ErrorDetailCodes = {
   SESSION_QUEUE_FULL: 'The session already holds its maximum of waiting messages; wait for its runs to finish or abort them.',
   UNSUPPORTED_PARAM: 'A parameter OpenClaw accepts is not supported here (details.param names it); leave it out.',
   RUN_ABORTED: 'The run was stopped (chat.abort, /stop, a newer message in interrupt mode, or a gateway stop) before it finished.',
+  NOT_CONNECTED: 'The node is paired but not connected now (UNAVAILABLE, retryable).',
+  UNKNOWN_NODE_ID: 'No paired or connected node has this id.',
+  NODE_COMMAND_NOT_ALLOWED: 'The node did not declare the command, or the gateway\'s node command allowlist does not allow it; details.reason says which.',
+  NODE_DISCONNECTED: 'The node disconnected while the invoke was pending.',
+  NODE_INVOKE_TIMEOUT: 'The node did not answer within the invoke timeout; the node was told to cancel.',
+  NODE_INVOKE_FAILED: 'The node ran the command and reported an error; details.nodeError has its code and message.',
+  NODE_ID_MISMATCH: 'A node.invoke.result named another node than the caller, or an invoke sent to another node.',
+  NODE_INVOKES_FULL: 'Too many invokes or approvals are pending; wait for some to finish.',
+  EXEC_APPROVAL_DENIED: 'An operator denied the command (exec.approval.resolve with decision deny).',
+  EXEC_APPROVAL_TIMEOUT: 'No operator decided within the approval timeout, so the command was denied.',
 } as const;
 export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
 

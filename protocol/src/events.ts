@@ -10,6 +10,8 @@ import { deviceEvents } from './devices.js';
 import { sessionsEvents } from './sessions.js';
 import { agentEvents } from './agent.js';
 import { chatEvents } from './chat.js';
+import { nodeEvents } from './nodes.js';
+import { approvalEvents } from './approvals.js';
 
 export const events = {
   ...connectEvents,
@@ -19,6 +21,8 @@ export const events = {
   ...sessionsEvents,
   ...chatEvents,
   ...agentEvents,
+  ...nodeEvents,
+  ...approvalEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

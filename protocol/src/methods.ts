@@ -10,6 +10,8 @@ import { deviceMethods } from './devices.js';
 import { sessionsMethods } from './sessions.js';
 import { agentMethods } from './agent.js';
 import { chatMethods } from './chat.js';
+import { nodeMethods } from './nodes.js';
+import { approvalMethods } from './approvals.js';
 
 export const methods = {
   ...connectMethods,
@@ -18,6 +20,8 @@ export const methods = {
   ...sessionsMethods,
   ...chatMethods,
   ...agentMethods,
+  ...nodeMethods,
+  ...approvalMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

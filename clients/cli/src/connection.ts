@@ -73,6 +73,7 @@ export async function connectCli(target: ResolvedTarget): Promise<GatewayClient>
 
 /** Maps a client error to the CLI's exit codes and a message that says what to do. */
 export function toCliError(err: unknown, url: string): CliError {
+  if (err instanceof CliError) return err;
   if (err instanceof GatewayError) {
     const details = err.details as { code?: string } | undefined;
     if (details?.code === 'CONNECT_FAILED') {

@@ -8,6 +8,9 @@ import { registerRpc } from './commands/rpc.js';
 import { registerDevices } from './commands/devices.js';
 import { registerConfig } from './commands/config.js';
 import { registerBackup } from './commands/backup.js';
+import { registerNode } from './commands/node.js';
+import { registerNodes } from './commands/nodes.js';
+import { registerApprovals } from './commands/approvals.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -21,6 +24,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerDevices(program);
   registerConfig(program);
   registerBackup(program);
+  registerNode(program, setExit);
+  registerNodes(program);
+  registerApprovals(program);
   return program;
 }
 

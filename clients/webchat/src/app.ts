@@ -7,6 +7,7 @@ import { createConnection, gatewayUrl, storeToken, storedToken } from './connect
 import { clear, h } from './dom.js';
 import { fromHistory, textOf, type ViewMessage } from './messages.js';
 import { loadBrowserIdentity } from './identity.js';
+import { ApprovalsPanel } from './approvals.js';
 
 const MAIN_SESSION = 'agent:main:main';
 
@@ -43,6 +44,7 @@ export class App {
   private readonly input = h('textarea', { placeholder: 'Message your agent…', 'aria-label': 'Message', 'data-testid': 'input' });
   private readonly sendButton = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send');
   private readonly abortButton = h('button', { type: 'button', 'data-testid': 'abort', disabled: true }, 'Stop');
+  private readonly approvals = new ApprovalsPanel(() => this.showLogin());
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -67,6 +69,7 @@ export class App {
     client.on('chat', (p) => this.onChatEvent(p as unknown as ChatEventPayload));
     try {
       await client.start();
+      this.approvals.attach(client);
       this.needsLogin = false;
       this.setBanner(undefined);
       await this.reload();
@@ -80,6 +83,13 @@ export class App {
     this.connPill.dataset.state = state;
     this.connPill.textContent = { idle: 'offline', connecting: 'connecting…', open: 'connected', reconnecting: 'reconnecting…', closed: 'disconnected' }[state];
     this.updateComposer();
+    if (state === 'open') void this.approvals.refresh();
+  }
+
+  /** Shows the token form (the approvals panel asks for it: deciding needs the gateway token). */
+  private showLogin(): void {
+    this.needsLogin = true;
+    this.layout();
   }
 
   private authFailed(message: string): void {
@@ -203,7 +213,7 @@ export class App {
     this.input.onkeydown = (ev) => { if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); void this.send(); } };
     this.abortButton.onclick = () => void this.abort();
     const aside = h('aside', {}, h('button', { class: 'new', type: 'button', 'data-testid': 'new-chat', onclick: () => this.newChat() }, '+ New chat'), this.sessionList);
-    const main = h('main', {}, this.bannerEl, this.transcript, composer);
+    const main = h('main', {}, this.bannerEl, this.approvals.element, this.transcript, composer);
     this.root.append(header, aside, main);
     this.renderSessions();
     this.renderTranscript();

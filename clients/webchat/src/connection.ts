@@ -1,5 +1,5 @@
 /**
- * The WebChat's connection: same origin, resume on, operator read+write. On the gateway's own
+ * The WebChat's connection: same origin, resume on, operator read+write (plus approvals with the token). On the gateway's own
  * machine the browser's device identity pairs automatically; elsewhere the user types the gateway
  * token once and it is kept in this browser's localStorage — never in the URL.
  */
@@ -43,7 +43,8 @@ export function createConnection(handlers: ConnectionHandlers, credentials?: Bro
     deviceTokens: credentials?.deviceTokens,
     client: { id: 'webchat-ui', mode: 'webchat', version: '0.1.0', platform: navigator.platform || 'web' },
     role: 'operator',
-    scopes: ['operator.read', 'operator.write'],
+    // With the gateway token the page may also decide exec approvals; without it, read and write only.
+    scopes: storedToken() ? ['operator.read', 'operator.write', 'operator.approvals'] : ['operator.read', 'operator.write'],
     resume: true,
     onStateChange: handlers.onState,
     onResync: handlers.onResync,

@@ -90,7 +90,8 @@ export function authenticateConnect(params: ConnectParams, subject: ConnectSubje
   if (!params.device) {
     if (shared.status === 'wrong') fail(shared.error);
     if (shared.status === 'missing') throw shared.error;
-    if (!subject.peer.isLocalDirect) throw deviceIdentityRequiredError();
+    // A node is addressed by its device id, so it must always bring one (OpenClaw requires it too).
+    if (!subject.peer.isLocalDirect || role === 'node') throw deviceIdentityRequiredError();
     return { role, scopes, authMethod: shared.method };
   }
   let device: VerifiedDevice;

@@ -9,6 +9,8 @@ import { sessionsHandlers } from './sessions.js';
 import { chatHandlers } from './chat.js';
 import { chatRunHandlers } from './chat-runs.js';
 import { agentHandlers } from './agent.js';
+import { nodeHandlers } from './nodes.js';
+import { approvalHandlers } from './approvals.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
@@ -17,4 +19,6 @@ export const handlers: HandlerTable = {
   ...chatHandlers,
   ...chatRunHandlers,
   ...agentHandlers,
+  ...nodeHandlers,
+  ...approvalHandlers,
 };

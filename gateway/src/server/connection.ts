@@ -27,6 +27,15 @@ export interface CallerInfo {
   /** How the handshake was authenticated. */
   readonly authMethod: 'token' | 'password' | 'device-token' | 'none' | 'local';
   readonly peer: Readonly<PeerInfo>;
+  /** What a node declared in its connect (role `node` only). */
+  readonly node?: NodeDeclaration;
+}
+
+/** The commands, permissions and PATH a node declared in `connect` (claims; the gateway's policy decides). */
+export interface NodeDeclaration {
+  readonly commands: readonly string[];
+  readonly permissions?: Readonly<Record<string, boolean>>;
+  readonly pathEnv?: string;
 }
 
 /** What happened to one event sent to one connection. */

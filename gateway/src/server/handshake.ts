@@ -13,6 +13,7 @@ import { closeReasonFor } from '../auth/errors.js';
 import type { GatewayServices } from '../context.js';
 import type { CallerInfo, Connection } from './connection.js';
 import { RESUME_CAPABILITY, ReplayStore, type ResumeOutcome } from './replay.js';
+import { nodesPolicy } from '../nodes/options.js';
 
 /** Server capability flags advertised in hello-ok.features.capabilities. */
 export const SERVER_CAPABILITIES: string[] = [RESUME_CAPABILITY];
@@ -73,6 +74,7 @@ export function performHandshake(
     ...(grant.deviceId ? { deviceId: grant.deviceId } : {}),
     authMethod: grant.authMethod,
     peer: conn.peer,
+    ...(grant.role === 'node' ? { node: { commands: params.commands ?? [], permissions: params.permissions, pathEnv: params.pathEnv } } : {}),
   };
   const limits = services.options.limits;
   const hello: HelloOk = {
@@ -108,6 +110,7 @@ export function performHandshake(
       idempotency: { ttlMs: limits.idempotencyTtlMs, maxEntries: limits.maxIdempotencyEntries },
       history: { maxBytes: limits.historyMaxBytes, maxEntryBytes: limits.historyMaxEntryBytes },
       runs: { maxQueuedPerSession: limits.runs.maxQueuedPerSession, chatDeltaIntervalMs: limits.runs.chatDeltaIntervalMs, runTimeoutMs: limits.runs.runTimeoutMs },
+      nodes: nodesPolicy(services.options.nodes),
     },
   };
   if (!ReplayStore.wants(caller)) return { ok: true, caller, hello };

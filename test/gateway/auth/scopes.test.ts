@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methods, OperatorScopes, GatewayError, type MethodSpec } from '@switchboard/protocol';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { newDevice, signedConnect } from '../../helpers/device.js';
 
 type Caller = Parameters<TestGateway['gateway']['dispatcher']['authorize']>[0];
 
@@ -66,7 +67,8 @@ describe('role and scope matrix', () => {
     expect((await reader.request('health', {})).ok).toBe(true);
     const writer = await gw.rawConnected({ scopes: ['operator.write'] });
     expect((await writer.request('status', {})).ok).toBe(true);
-    const node = await gw.rawConnected({ role: 'node', client: { id: 'node-host', version: '1', platform: 'linux', mode: 'node' }, minProtocol: 3 });
+    const node = await gw.raw();
+    expect((await signedConnect(node, newDevice(), { role: 'node', client: { id: 'node-host', version: '1' }, auth: { token: gw.token } })).ok).toBe(true);
     expect((await node.request('health', {})).error?.details.code).toBe('ROLE_NOT_ALLOWED');
   });
 });

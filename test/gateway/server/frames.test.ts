@@ -1,6 +1,7 @@
 // Conformance: frame rules after the handshake, over a real socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { newDevice, signedConnect } from '../../helpers/device.js';
 
 describe('frames after the handshake', () => {
   let gw: TestGateway;
@@ -64,7 +65,8 @@ describe('frames after the handshake', () => {
   });
 
   it('keeps operator methods away from nodes', async () => {
-    const r = await gw.rawConnected({ role: 'node', scopes: [], client: { id: 'node-host', version: '1', platform: 'linux', mode: 'node' } });
+    const r = await gw.raw();
+    expect((await signedConnect(r, newDevice(), { role: 'node', client: { id: 'node-host', version: '1' }, auth: { token: gw.token } })).ok).toBe(true);
     const res = await r.request('status', {});
     expect(res.error).toMatchObject({ code: 'FORBIDDEN', details: { code: 'ROLE_NOT_ALLOWED' } });
     r.terminate();

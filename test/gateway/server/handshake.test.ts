@@ -1,6 +1,7 @@
 // Conformance: every handshake rule of docs/protocol.md, over a real socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { newDevice, signedConnect } from '../../helpers/device.js';
 
 const client = { id: 'test', version: '1.0.0', platform: 'linux', mode: 'test' };
 
@@ -56,8 +57,7 @@ describe('handshake', () => {
 
   it('lets a node offer the N-1 range (3..4) but not 3..3', async () => {
     const ok = await gw.raw();
-    await ok.next();
-    const res = await ok.request('connect', { minProtocol: 3, maxProtocol: 4, client: { ...client, mode: 'node' }, role: 'node', auth: { token: gw.token } });
+    const res = await signedConnect(ok, newDevice(), { role: 'node', auth: { token: gw.token }, extra: { minProtocol: 3, maxProtocol: 4 } });
     expect(res.ok).toBe(true);
     expect(res.payload.protocol).toBe(4);
     ok.terminate();
