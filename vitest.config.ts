@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Validates every frame tests receive against codegen/generated/protocol.schema.json.
+    setupFiles: ['test/setup/frame-schema.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -18,15 +18,6 @@ export function pascalCase(name: string): string {
     .join('');
 }
 
-/** `HelloOk` → `hello_ok`, `SystemPresenceResult` → `system_presence_result` (Python identifiers). */
-export function snakeCase(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toLowerCase();
-}
-
 /** A key that ignores case and separators, for matching names a code generator re-spelled. */
 export function looseKey(name: string): string {
   return name.replace(/[^A-Za-z0-9]/g, '').toLowerCase();

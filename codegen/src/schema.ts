@@ -8,7 +8,8 @@
  * well (deps.md §3): a schema object the protocol exports keeps its export name; an anonymous
  * object or string enum nested in another definition is hoisted as `<Owner><Property>`, so no code
  * generator has to invent a name (quicktype's `Purple…`/`Fluffy…`). TypeBox `$id`/`$ref` pairs are
- * rewritten to `#/definitions/` refs, because json-schema-to-typescript reads a bare `$ref` as a file.
+ * rewritten to `#/definitions/` refs, because json-schema-to-typescript reads a bare `$ref` as a file,
+ * and a `Type.Record` map becomes `additionalProperties` (quicktype turns `patternProperties` into Any).
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { EventSpec, MethodSpec } from '@switchboard/protocol';
@@ -159,6 +160,9 @@ class DefinitionTable {
         out[key] = this.convert(value, key === 'additionalProperties' ? `${owner}Value` : owner);
       } else if ((key === 'anyOf' || key === 'oneOf' || key === 'allOf') && Array.isArray(value)) {
         out[key] = value.map((sub, i) => this.convert(sub, `${owner}Variant${i + 1}`));
+      } else if (key === 'patternProperties' && isAnyKeyPattern(value)) {
+        // Type.Record(String, X): a map. As `additionalProperties` every generator makes it a dictionary.
+        out.additionalProperties = this.convert(Object.values(value)[0], `${owner}Value`);
       } else if (key === '$ref' && typeof value === 'string' && !value.startsWith('#')) {
         out.$ref = `#/definitions/${value}`; // a TypeBox Type.Ref by $id
       } else {
@@ -189,6 +193,11 @@ function orderedKeys(node: JsonSchema): string[] {
 
 function isPlainObject(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `patternProperties` with the one match-anything pattern TypeBox's Record emits. */
+function isAnyKeyPattern(value: unknown): value is JsonSchema {
+  return isPlainObject(value) && Object.keys(value).length === 1 && (Object.keys(value)[0] === '^(.*)$' || Object.keys(value)[0] === '^.*$');
 }
 
 /** An object schema with declared properties (a struct, not a map or an open JSON object). */
