@@ -1,0 +1,177 @@
+/**
+ * Request rate: N clients, each sending `health` requests one after another (one in flight per
+ * client); per round a warm-up, then the timed phase. Requests per second and latency percentiles
+ * over all rounds.
+ *
+ * The gateway closes a connection that exceeds `policy.requestBudget` (advertised in hello-ok),
+ * which one fast client does within seconds. Like a well-behaved client, each client slot moves
+ * to a fresh, already-open connection before it spends 80 % of a budget window; the handshake of
+ * the spare happens in the background and is never inside a measured request.
+ */
+import { BenchConnection, DEFAULT_SCOPES, failureSummary, openMany, closeAll, type ConnectOptions } from '../client.js';
+import { cpuSeconds } from '../proc.js';
+import { LatencyRecorder } from '../stats.js';
+import type { BenchCase, CaseRun, FigureSpec } from './types.js';
+
+/** Upper bound on requests per phase, whatever the speed. */
+const MAX_REQUESTS = 5_000_000;
+
+/** One sequential client that may switch connections to stay inside the request budget. */
+class ClientSlot {
+  private used = 0;
+  private spare: Promise<BenchConnection> | undefined;
+  private readonly retired: BenchConnection[] = [];
+
+  constructor(private conn: BenchConnection, private readonly options: ConnectOptions) {}
+
+  private get budget(): number {
+    const b = this.conn.hello?.policy?.requestBudget?.maxRequests;
+    return typeof b === 'number' ? b : Infinity;
+  }
+
+  /** The connection for the next request. */
+  async next(): Promise<BenchConnection> {
+    this.used++;
+    if (this.used >= this.budget * 0.5 && !this.spare) {
+      this.spare = BenchConnection.open(this.options);
+      this.spare.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
+    }
+    if (this.used >= this.budget * 0.8 && this.spare) {
+      const fresh = await this.spare;
+      this.retired.push(this.conn);
+      this.conn.close();
+      this.conn = fresh;
+      this.used = 1;
+      this.spare = undefined;
+    }
+    return this.conn;
+  }
+
+  get current(): BenchConnection {
+    return this.conn;
+  }
+
+  async close(): Promise<void> {
+    const spare = await this.spare?.catch(() => undefined);
+    await closeAll([this.conn, ...this.retired, ...(spare ? [spare] : [])]);
+  }
+}
+
+interface PhaseResult {
+  ok: number;
+  errors: string[];
+  seconds: number;
+}
+
+/** Drives every slot until `until` (or the request cap); records latencies when given a recorder. */
+async function drive(slots: ClientSlot[], seconds: number, recorder?: LatencyRecorder): Promise<PhaseResult> {
+  const errors: string[] = [];
+  let ok = 0;
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  await Promise.all(slots.map(async (slot) => {
+    while (performance.now() < until && ok + errors.length < MAX_REQUESTS) {
+      const conn = await slot.next();
+      const start = performance.now();
+      try {
+        const answer = await conn.request('health');
+        if (answer.ok) {
+          ok++;
+          recorder?.add(performance.now() - start);
+        } else errors.push(`${answer.error?.code}: ${answer.error?.message}`);
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
+        if (slot.current.closed) break;
+      }
+    }
+  }));
+  return { ok, errors, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A request-rate case for `clients` clients (25 handshakes in flight while connecting). */
+export function requestRateCase(
+  id: string,
+  clients: number,
+  openclaw: { rate: string; p50: string; p99: string },
+  targets: Array<Pick<FigureSpec, 'target'>> = [],
+): BenchCase {
+  const plural = clients === 1 ? '' : 's';
+  return {
+    id,
+    title: `health requests, ${clients} client${plural}`,
+    description: `${clients} client${plural}, each with one health request in flight at a time; a short warm-up, then the timed phase, in rounds alternating with the other server.`,
+    figures: [
+      { key: 'reqPerSec', label: `${clients}-client health req/s`, unit: 'req/s', better: 'higher', ...targets[0], openclaw: openclaw.rate },
+      { key: 'p50Ms', label: `${clients}-client latency p50`, unit: 'ms', better: 'lower', openclaw: openclaw.p50 },
+      { key: 'p99Ms', label: `${clients}-client latency p99`, unit: 'ms', better: 'lower', ...targets[1], openclaw: openclaw.p99 },
+      { key: 'serverCpuUsPerReq', label: `${clients}-client server CPU per request`, unit: 'µs', better: 'lower' },
+    ],
+    rounds: (timing) => timing.rounds,
+    async start(kind, ctx): Promise<CaseRun> {
+      const server = await ctx.server(kind);
+      const options: ConnectOptions = { url: server.url, token: server.token, scopes: DEFAULT_SCOPES };
+      const opened = await openMany(clients, Math.min(25, clients), () => options);
+      if (opened.conns.length === 0) throw new Error(`no connection to the ${kind}: ${JSON.stringify(failureSummary(opened.failures))}`);
+      const slots = opened.conns.map((c) => new ClientSlot(c, options));
+      const recorder = new LatencyRecorder();
+      const errors: string[] = [];
+      let ok = 0;
+      let seconds = 0;
+      let serverCpuSeconds = 0;
+      let clientCpuSeconds = 0;
+      let closed = false;
+      const close = async () => {
+        if (closed) return;
+        closed = true;
+        await Promise.all(slots.map((s) => s.close()));
+      };
+      return {
+        async round() {
+          await drive(slots, ctx.timing.warmupSeconds);
+          const serverCpu = cpuSeconds(server.pid);
+          const selfCpu = process.cpuUsage();
+          const phase = await drive(slots, ctx.timing.roundSeconds, recorder);
+          serverCpuSeconds += cpuSeconds(server.pid) - serverCpu;
+          const self = process.cpuUsage(selfCpu);
+          clientCpuSeconds += (self.user + self.system) / 1e6;
+          ok += phase.ok;
+          seconds += phase.seconds;
+          errors.push(...phase.errors.slice(0, 1000));
+        },
+        async finish() {
+          await close();
+          const latency = recorder.summary();
+          return {
+            figures: {
+              reqPerSec: Math.round(ok / seconds),
+              p50Ms: latency.p50,
+              p99Ms: latency.p99,
+              serverCpuUsPerReq: ok ? Math.round((serverCpuSeconds / ok) * 1e7) / 10 : null,
+            },
+            detail: {
+              clients: opened.conns.length,
+              connectFailures: failureSummary(opened.failures),
+              requests: ok,
+              errors: errors.length,
+              errorSamples: failureSummary(errors),
+              seconds: Math.round(seconds * 1000) / 1000,
+              latencyMs: latency,
+              serverCpuPct: Math.round((serverCpuSeconds / seconds) * 100),
+              clientCpuPct: Math.round((clientCpuSeconds / seconds) * 100),
+            },
+          };
+        },
+        abort: close,
+      };
+    },
+  };
+}
+
+export const requestRate1Case = requestRateCase('rr-1', 1, { rate: '~1,000 req/s', p50: '0.85 ms', p99: '2–4 ms' }, [
+  { target: { on: 'ratio', op: '>=', threshold: 0.7, text: '≥ 70 % of the limit' } },
+]);
+
+export const requestRate50Case = requestRateCase('rr-50', 50, { rate: '~2,100 req/s', p50: '21 ms', p99: '42–48 ms' }, [
+  { target: { on: 'ratio', op: '>=', threshold: 0.6, text: '≥ 60 % of the limit' } },
+  { target: { on: 'value', op: '<', threshold: 3, text: '< 3 ms' } },
+]);
