@@ -1,8 +1,10 @@
 /**
  * The harness's own load client: one `ws` socket per connection speaking the gateway protocol
- * (challenge → connect → hello-ok, then `req`/`res` and events). Lean on purpose — frames are
- * built as strings, one timer per connection instead of one per request — so it measures the
- * server, not itself. Every wait is bounded by a timeout.
+ * (challenge → connect → hello-ok, then `req`/`res` and events). Lean on purpose, so it measures
+ * the server and not itself: frames are built as strings, one timer per connection instead of one
+ * per request, and a `res` is matched by reading its `id` and `ok` from the head of the text — its
+ * payload is parsed only if someone reads it (a bigger answer must not make the client slower).
+ * Every wait is bounded by a timeout.
  */
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@switchboard/protocol';
@@ -29,6 +31,29 @@ export interface Answer {
   error?: { code: string; message: string };
 }
 
+/** The head every `res` from the gateway and the limit starts with (JSON.stringify key order). */
+const RES_HEAD = /^\{"type":"res","id":"([^"\\]*)","ok":(true|false)[,}]/;
+
+/** An answer whose body is parsed on first access. */
+class LazyAnswer implements Answer {
+  private parsed: { payload?: unknown; error?: Answer['error'] } | undefined;
+
+  constructor(readonly ok: boolean, private readonly text: string) {}
+
+  private frame(): { payload?: unknown; error?: Answer['error'] } {
+    this.parsed ??= JSON.parse(this.text);
+    return this.parsed!;
+  }
+
+  get payload(): unknown {
+    return this.frame().payload;
+  }
+
+  get error(): Answer['error'] {
+    return this.frame().error;
+  }
+}
+
 /** An event frame as the client sees it. */
 export interface EventFrame {
   event: string;
@@ -49,14 +74,18 @@ export class BenchConnection {
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
   private watchdog: NodeJS.Timeout | undefined;
-  /** The hello-ok payload. */
-  hello: any;
+  private helloAnswer: Answer | undefined;
   /** Called for every event after the handshake. */
   onEvent: ((frame: EventFrame) => void) | undefined;
   closed = false;
   closeInfo = '';
 
   private constructor(readonly ws: WebSocket) {}
+
+  /** The hello-ok payload (parsed on first access). */
+  get hello(): any {
+    return this.helloAnswer?.payload;
+  }
 
   /** Opens a connection and completes the handshake; rejects on refusal, close or timeout. */
   static open(options: ConnectOptions): Promise<BenchConnection> {
@@ -82,14 +111,19 @@ export class BenchConnection {
         conn.onClosed(`${code} ${reason.toString()}`.trim());
         finish(new Error(`closed during handshake: ${conn.closeInfo}`));
       });
+      let challenged = false;
       ws.on('message', (data) => {
-        const frame = JSON.parse(data.toString());
-        if (frame.type === 'res') return conn.onAnswer(frame);
+        const text = data.toString();
+        const head = RES_HEAD.exec(text);
+        if (head) return conn.onAnswer(head[1], new LazyAnswer(head[2] === 'true', text));
+        const frame = JSON.parse(text);
+        if (frame.type === 'res') return conn.onAnswer(frame.id, { ok: frame.ok, payload: frame.payload, error: frame.error });
         if (frame.type !== 'event') return;
-        if (frame.event === 'connect.challenge' && !conn.hello) {
+        if (frame.event === 'connect.challenge' && !challenged) {
+          challenged = true;
           conn.request('connect', connectParams(options, frame.payload)).then((answer) => {
             if (!answer.ok) return finish(new Error(`connect refused: ${answer.error?.code} ${answer.error?.message}`));
-            conn.hello = answer.payload;
+            conn.helloAnswer = answer;
             finish();
           }, (err: Error) => finish(err));
           return;
@@ -118,11 +152,11 @@ export class BenchConnection {
     this.ws.terminate();
   }
 
-  private onAnswer(frame: { id: string; ok: boolean; payload?: unknown; error?: Answer['error'] }): void {
-    const p = this.pending.get(frame.id);
+  private onAnswer(id: string, answer: Answer): void {
+    const p = this.pending.get(id);
     if (!p) return;
-    this.pending.delete(frame.id);
-    p.resolve({ ok: frame.ok, payload: frame.payload, error: frame.error });
+    this.pending.delete(id);
+    p.resolve(answer);
   }
 
   private onClosed(info: string): void {
