@@ -67,7 +67,8 @@ export function caseResult(spec: BenchCase, gateway: Outcome, limit: Outcome, re
       row.pass = value === null ? null : meets(f.target, value);
     }
     if (f.openclaw) row.openclaw = f.openclaw;
-    if (referee) row.referee = { gateway: figureOf(referee.gateway, f.key), limit: figureOf(referee.limit, f.key) };
+    const byReferee = referee && { gateway: figureOf(referee.gateway, f.key), limit: figureOf(referee.limit, f.key) };
+    if (byReferee && (byReferee.gateway !== null || byReferee.limit !== null)) row.referee = byReferee;
     return row;
   });
   return {
