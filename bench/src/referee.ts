@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Measurement, Timing } from './cases/types.js';
-import { BENCH_TOKEN, freePort, type BenchPaths, type ServerKind, type ServerProcess } from './servers.js';
+import { BENCH_TOKEN, freePort, type BenchPaths, type BenchServer, type ServerKind } from './servers.js';
 import { median } from './stats.js';
 
 type Json = Record<string, any>;
@@ -74,7 +74,7 @@ function runTool(paths: BenchPaths, args: string[], timeoutMs: number): Promise<
 }
 
 /** The shared tool against a live server, for one case. */
-export async function refereeLive(caseId: string, server: ServerProcess, paths: BenchPaths, timing: Timing): Promise<Measurement | undefined> {
+export async function refereeLive(caseId: string, server: BenchServer, paths: BenchPaths, timing: Timing): Promise<Measurement | undefined> {
   const spec = REFEREE[caseId];
   if (!spec) return undefined;
   const args = [...spec.args(timing), '--url', server.url, '--token', server.token, '--pid', String(server.pid)];

@@ -130,11 +130,15 @@ export function renderMarkdown(results: BenchResults): string {
     }
   }
   lines.push('', 'OpenClaw figures are the baseline in `../shared/bench/README.md` (same kind of 2-core machine, not this run).');
-  const failed = results.cases.flatMap((c) => [['gateway', c.gateway], ['limit', c.limit]].map(([k, o]) => [c.id, k, errorOf(o as Outcome)]).filter(([, , e]) => e));
-  if (failed.length) {
-    lines.push('', '## Cases that failed', '');
-    for (const [id, kind, err] of failed) lines.push(`- ${id} against the ${kind}: ${err}`);
+  const failed: string[] = [];
+  for (const c of results.cases) {
+    const outcomes: Array<[string, unknown]> = [['the gateway', c.gateway], ['the limit', c.limit], ['the gateway (referee)', c.referee?.gateway], ['the limit (referee)', c.referee?.limit]];
+    for (const [who, o] of outcomes) {
+      const err = o ? errorOf(o as Outcome) : undefined;
+      if (err) failed.push(`- ${c.id} against ${who}: ${err}`);
+    }
   }
+  if (failed.length) lines.push('', '## Runs that failed', '', ...failed);
   if (results.referee) {
     lines.push('', '## Cross-check: `../shared/bench/gateway-load.mjs` against the same servers', '',
       '| case | figure | harness: Switchboard | referee: Switchboard | harness: limit | referee: limit |', '|---|---|---|---|---|---|');

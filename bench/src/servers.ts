@@ -15,6 +15,15 @@ export const BENCH_TOKEN = 'bench-6b1f0c9e47a24d3c8e5a17f2d9b40c6e-switchboard-t
 
 export type ServerKind = 'gateway' | 'limit';
 
+/** What a benchmark case needs to know about a running server. */
+export interface BenchServer {
+  readonly kind: ServerKind;
+  readonly url: string;
+  readonly token: string;
+  /** Process id, for its CPU time and RSS. */
+  readonly pid: number;
+}
+
 /** Where the harness finds what it runs. */
 export interface BenchPaths {
   repoRoot: string;
@@ -62,7 +71,7 @@ export async function stopAllServers(): Promise<void> {
 }
 
 /** One server child process. `stop()` is idempotent. */
-export class ServerProcess {
+export class ServerProcess implements BenchServer {
   private out = '';
   private exitInfo: string | undefined;
   private readonly exited: Promise<void>;

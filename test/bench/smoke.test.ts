@@ -3,6 +3,7 @@
 // sane — never performance targets (those live in `pnpm bench`).
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startTestGateway } from '../helpers/gateway.js';
 import {
   ServerPool, benchCases, benchPaths, caseResult, renderMarkdown, requestRateCase, runCase,
   type CaseContext, type Measurement, type Timing,
@@ -43,6 +44,20 @@ describe('pnpm bench harness', () => {
     expect(md).toContain('| rr-smoke | 2-client health req/s |');
     expect(md).toContain('| 50 % |');
   }, 60_000);
+
+  it('moves a fast client to a fresh connection before the gateway\'s request budget closes it', async () => {
+    // 300 requests per minute: without moving on, the connection would be closed after 300.
+    const gw = await startTestGateway({ limits: { requestBudget: { maxRequests: 300, windowMs: 60_000 } } });
+    try {
+      const server = { kind: 'gateway' as const, url: gw.url, token: gw.token, pid: process.pid };
+      const ctx: CaseContext = { timing: { ...TIMING, roundSeconds: 1, warmupSeconds: 0 }, paths, server: async () => server, log: () => {} };
+      const m = (await runCase(requestRateCase('rr-budget', 1, { rate: '', p50: '', p99: '' }), ctx, ['gateway'])).gateway as Measurement;
+      expect(m.detail, JSON.stringify(m)).toMatchObject({ errors: 0 });
+      expect(m.detail.requests as number).toBeGreaterThan(700); // at least two moves (each at 240 requests)
+    } finally {
+      await gw.close();
+    }
+  }, 30_000);
 
   it('registers every case the issue asks for, each with figures and the issue targets', () => {
     expect(benchCases.map((c) => c.id)).toEqual(['cold-start', 'rr-1', 'rr-50', 'connect-5000', 'fanout-1000', 'signed-5000']);

@@ -21,12 +21,12 @@ class ClientSlot {
   private used = 0;
   private spare: Promise<BenchConnection> | undefined;
   private readonly retired: BenchConnection[] = [];
+  /** `policy.requestBudget.maxRequests` from hello-ok; the limit server advertises none. */
+  private readonly budget: number;
 
-  constructor(private conn: BenchConnection, private readonly options: ConnectOptions) {}
-
-  private get budget(): number {
-    const b = this.conn.hello?.policy?.requestBudget?.maxRequests;
-    return typeof b === 'number' ? b : Infinity;
+  constructor(private conn: BenchConnection, private readonly options: ConnectOptions) {
+    const b = conn.hello?.policy?.requestBudget?.maxRequests;
+    this.budget = typeof b === 'number' ? b : Infinity;
   }
 
   /** The connection for the next request. */

@@ -4,7 +4,7 @@
  * issue's target and the OpenClaw baseline. A case is one file in this folder plus one line in
  * `index.ts`.
  */
-import type { BenchPaths, ServerKind, ServerProcess } from '../servers.js';
+import type { BenchPaths, BenchServer, ServerKind } from '../servers.js';
 
 /** A goal from the issue, checked against the gateway's figure or its ratio to the limit. */
 export interface FigureTarget {
@@ -58,7 +58,7 @@ export interface CaseContext {
   readonly timing: Timing;
   readonly paths: BenchPaths;
   /** The long-lived server of this kind, started on first use and shared by the cases. */
-  server(kind: ServerKind): Promise<ServerProcess>;
+  server(kind: ServerKind): Promise<BenchServer>;
   log(message: string): void;
 }
 
