@@ -24,6 +24,22 @@ export class ServerPool {
     return s;
   }
 
+  /**
+   * Servers that exited on their own since the last call, described with their exit and last
+   * output; they are forgotten, so the next case starts a fresh one. A death is a finding: it goes
+   * into the report instead of silently failing every later case.
+   */
+  async reapExited(): Promise<string[]> {
+    const deaths: string[] = [];
+    for (const [kind, pending] of this.servers) {
+      const server = await pending.catch(() => undefined);
+      if (server?.exit === undefined) continue;
+      this.servers.delete(kind);
+      deaths.push(`the ${kind} (pid ${server.pid}) exited on its own (${server.exit}); its last output: ${server.output().trim().slice(-1500) || '(none)'}`);
+    }
+    return deaths;
+  }
+
   async stop(): Promise<void> {
     const all = [...this.servers.values()];
     this.servers.clear();
@@ -110,6 +126,11 @@ export async function runCases(cases: readonly BenchCase[], options: HarnessOpti
       }
       const missing: Outcome = { error: 'not run' };
       const result = caseResult(spec, outcomes.gateway ?? missing, outcomes.limit ?? missing, referee);
+      const deaths = await pool.reapExited();
+      if (deaths.length) {
+        result.serverExits = deaths;
+        for (const d of deaths) options.log(`  ${d}`);
+      }
       for (const row of result.rows) {
         options.log(`  ${row.label}: ${row.gateway} vs ${row.limit}${row.referee ? ` (referee ${row.referee.gateway} vs ${row.referee.limit})` : ''}`);
       }

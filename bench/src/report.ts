@@ -34,6 +34,8 @@ export interface CaseResult {
   gateway: Outcome;
   limit: Outcome;
   referee?: { gateway?: unknown; limit?: unknown };
+  /** Long-lived servers that exited on their own during this case (a crash is a finding). */
+  serverExits?: string[];
 }
 
 export interface BenchResults {
@@ -138,6 +140,7 @@ export function renderMarkdown(results: BenchResults): string {
       if (err) failed.push(`- ${c.id} against ${who}: ${err}`);
     }
   }
+  for (const c of results.cases) for (const exit of c.serverExits ?? []) failed.push(`- during ${c.id}: ${exit.replace(/\s+/g, ' ')}`);
   if (failed.length) lines.push('', '## Runs that failed', '', ...failed);
   if (results.referee) {
     lines.push('', '## Cross-check: `../shared/bench/gateway-load.mjs` against the same servers', '',
