@@ -112,7 +112,7 @@ export function renderMarkdown(results: BenchResults): string {
       ` on ${m.date.slice(0, 10)}: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMiB.toLocaleString('en-US')} MiB, Node ${m.node}, ${m.platform}` +
       `${m.commit ? `, commit ${m.commit}` : ''}. Load average ${m.loadAverageAtStart.join(' / ')} at the start and ${results.loadAverageAtEnd.join(' / ')} at the end` +
       ' — the machine is shared with other developers, so absolute figures drift; the ratio to the bare limit measured in the same run is the figure to read.',
-    `Load cases: ${t.rounds} rounds of ${t.roundSeconds} s per server (after ${t.warmupSeconds} s warm-up each), gateway and limit alternating round by round;` +
+    `Load cases: ${t.rounds} rounds of ${t.roundSeconds} s per server (after ${t.warmupSeconds} s warm-up each, ${t.firstWarmupSeconds} s before the first), gateway and limit alternating round by round, each figure the median round;` +
       ` ${t.coldRuns} cold starts and ${t.repeats} repeat${t.repeats === 1 ? '' : 's'} of the connection cases per server (medians); idle RSS after ${t.idleSeconds} s. Whole run ${Math.round(results.durationSeconds)} s.`,
     '',
     '## Targets (issue 2)',

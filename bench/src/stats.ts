@@ -32,6 +32,11 @@ export class LatencyRecorder {
   summary(): LatencySummary {
     return summarize(this.samples.subarray(0, this.kept));
   }
+
+  /** Adds every kept sample to `other` (pooling rounds). */
+  copyInto(other: LatencyRecorder): void {
+    for (let i = 0; i < this.kept; i++) other.add(this.samples[i]);
+  }
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -10,7 +10,7 @@ import {
 } from '@switchboard/bench';
 
 const ROOT = join(__dirname, '..', '..');
-const TIMING: Timing = { rounds: 1, roundSeconds: 1, warmupSeconds: 0.2, coldRuns: 1, repeats: 1, idleSeconds: 0 };
+const TIMING: Timing = { rounds: 1, roundSeconds: 1, warmupSeconds: 0.2, firstWarmupSeconds: 0.2, coldRuns: 1, repeats: 1, idleSeconds: 0 };
 
 describe('pnpm bench harness', () => {
   const paths = benchPaths(ROOT);
@@ -50,7 +50,7 @@ describe('pnpm bench harness', () => {
     const gw = await startTestGateway({ limits: { requestBudget: { maxRequests: 300, windowMs: 60_000 } } });
     try {
       const server = { kind: 'gateway' as const, url: gw.url, token: gw.token, pid: process.pid };
-      const ctx: CaseContext = { timing: { ...TIMING, roundSeconds: 1, warmupSeconds: 0 }, paths, server: async () => server, log: () => {} };
+      const ctx: CaseContext = { timing: { ...TIMING, roundSeconds: 1, warmupSeconds: 0, firstWarmupSeconds: 0 }, paths, server: async () => server, log: () => {} };
       const m = (await runCase(requestRateCase('rr-budget', 1, { rate: '', p50: '', p99: '' }), ctx, ['gateway'])).gateway as Measurement;
       expect(m.detail, JSON.stringify(m)).toMatchObject({ errors: 0 });
       expect(m.detail.requests as number).toBeGreaterThan(700); // at least two moves (each at 240 requests)
