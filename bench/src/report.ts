@@ -4,6 +4,7 @@
  * and — with `--referee` — the shared gateway-load.mjs figures beside the harness's.
  */
 import type { MachineInfo } from './proc.js';
+import { median } from './stats.js';
 import type { BenchCase, FigureSpec, FigureTarget, Measurement, Timing } from './cases/types.js';
 
 /** A case's outcome against one server: its measurement or why it failed. */
@@ -51,6 +52,24 @@ export interface BenchResults {
 
 const figureOf = (o: Outcome | undefined, key: string): number | null => (o && 'figures' in o ? o.figures[key] ?? null : null);
 
+/**
+ * The median of gateway/limit over rounds run next to each other in time, when both outcomes have
+ * per-round figures for `key`; undefined otherwise.
+ */
+export function pairedRatio(gateway: Outcome, limit: Outcome, key: string): number | undefined {
+  const g = 'rounds' in gateway ? gateway.rounds : undefined;
+  const l = 'rounds' in limit ? limit.rounds : undefined;
+  if (!g || !l || g.length === 0 || g.length !== l.length) return undefined;
+  const ratios: number[] = [];
+  for (let i = 0; i < g.length; i++) {
+    const a = g[i][key];
+    const b = l[i][key];
+    if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return undefined;
+    ratios.push(a / b);
+  }
+  return Math.round(median(ratios) * 1000) / 1000;
+}
+
 /** Whether `value` meets `target`. */
 export function meets(target: FigureTarget, value: number): boolean {
   return target.op === '<' ? value < target.threshold : value >= target.threshold;
@@ -61,7 +80,7 @@ export function caseResult(spec: BenchCase, gateway: Outcome, limit: Outcome, re
   const rows = spec.figures.map((f): FigureRow => {
     const g = figureOf(gateway, f.key);
     const l = figureOf(limit, f.key);
-    const ratio = g !== null && l !== null && l !== 0 ? Math.round((g / l) * 1000) / 1000 : null;
+    const ratio = pairedRatio(gateway, limit, f.key) ?? (g !== null && l !== null && l !== 0 ? Math.round((g / l) * 1000) / 1000 : null);
     const row: FigureRow = { key: f.key, label: f.label, unit: f.unit, gateway: g, limit: l, ratio };
     if (f.target) {
       const value = f.target.on === 'ratio' ? ratio : g;
@@ -98,6 +117,7 @@ export function formatFigure(value: number | null | undefined, unit: FigureSpec[
 }
 
 const ratioText = (r: number | null): string => (r === null ? '—' : `${Math.round(r * 100)} %`);
+const RATIO_NOTE = 'Ratio: Switchboard ÷ limit; for figures measured in rounds, the median of the per-round ratios (each gateway round against the limit round beside it in time).';
 const passText = (p: boolean | null | undefined): string => (p === undefined ? '' : p === null ? 'not measured' : p ? '**pass**' : '**FAIL**');
 const errorOf = (o: Outcome): string | undefined => ('error' in o ? o.error : undefined);
 
@@ -116,6 +136,8 @@ export function renderMarkdown(results: BenchResults): string {
       ` ${t.coldRuns} cold starts and ${t.repeats} repeat${t.repeats === 1 ? '' : 's'} of the connection cases per server (medians); idle RSS after ${t.idleSeconds} s. Whole run ${Math.round(results.durationSeconds)} s.`,
     '',
     '## Targets (issue 2)',
+    '',
+    RATIO_NOTE,
     '',
     '| figure | target | Switchboard | bare ws limit | ratio | result |',
     '|---|---|---|---|---|---|',

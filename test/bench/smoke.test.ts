@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../helpers/gateway.js';
 import {
-  ServerPool, benchCases, benchPaths, caseResult, renderMarkdown, requestRateCase, runCase,
+  ServerPool, benchCases, benchPaths, caseResult, pairedRatio, renderMarkdown, requestRateCase, runCase,
   type CaseContext, type Measurement, type Timing,
 } from '@switchboard/bench';
 
@@ -58,6 +58,15 @@ describe('pnpm bench harness', () => {
       await gw.close();
     }
   }, 30_000);
+
+  it('takes the ratio as the median of per-round ratios, so one noisy pair of rounds cannot decide it', () => {
+    const rounds = (values: number[]) => values.map((v) => ({ reqPerSec: v }));
+    const gateway: Measurement = { figures: { reqPerSec: 900 }, detail: {}, rounds: rounds([900, 100, 950, 880, 1000]) };
+    const limit: Measurement = { figures: { reqPerSec: 1000 }, detail: {}, rounds: rounds([1000, 1000, 1000, 1000, 1000]) };
+    expect(pairedRatio(gateway, limit, 'reqPerSec')).toBe(0.9);
+    expect(pairedRatio(gateway, { ...limit, rounds: rounds([1000]) }, 'reqPerSec')).toBeUndefined();
+    expect(pairedRatio(gateway, { error: 'x' }, 'reqPerSec')).toBeUndefined();
+  });
 
   it('registers every case the issue asks for, each with figures and the issue targets', () => {
     expect(benchCases.map((c) => c.id)).toEqual(['cold-start', 'rr-1', 'rr-50', 'connect-5000', 'fanout-1000', 'signed-5000']);

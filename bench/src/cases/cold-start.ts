@@ -40,6 +40,7 @@ export const coldStartCase: BenchCase = {
       },
       async finish() {
         return {
+          rounds: runs.map((ms) => ({ coldStartMs: ms })),
           figures: { coldStartMs: median(runs), idleRssMiB: await idleRss(kind, ctx) },
           detail: { runsMs: runs, idleSeconds: ctx.timing.idleSeconds },
         };

@@ -99,6 +99,7 @@ export function connectionsCase(id: string, count: number, signed: boolean, figu
         async finish() {
           const pick = (k: keyof RoundFigures) => median(rounds.map((r) => r[k]).filter((v): v is number => v !== null));
           return {
+            rounds: rounds.map((r) => ({ ...r })),
             figures: { totalMs: pick('totalMs'), connectsPerSec: pick('connectsPerSec'), rssAfterMiB: pick('rssAfterMiB'), serverCpuUsPerConn: pick('serverCpuUsPerConn') },
             detail: { requested: count, rounds: details, ...(signed ? { keygenMs } : {}) },
           };

@@ -110,6 +110,7 @@ export function fanoutCase(id: string, listeners: number): BenchCase {
           await release();
           const pick = (k: 'eventsPerSec' | 'latencyP50Ms' | 'latencyP99Ms') => median(perRound.map((r) => r[k]));
           return {
+            rounds: perRound,
             // The median round: a burst of outside load in one round does not decide the figure.
             figures: {
               eventsPerSec: pick('eventsPerSec'),
@@ -127,7 +128,6 @@ export function fanoutCase(id: string, listeners: number): BenchCase {
               delivered: totals.delivered,
               expected: totals.expected,
               seconds: Math.round(totals.seconds * 1000) / 1000,
-              rounds: perRound,
               allRounds: { eventsPerSec: Math.round(totals.delivered / totals.seconds), latencyMs: pooled.summary() },
               serverCpuPct: Math.round((totals.serverCpuSeconds / totals.seconds) * 100),
             },

@@ -148,6 +148,7 @@ export function requestRateCase(
           await close();
           const pick = (k: 'reqPerSec' | 'p50Ms' | 'p99Ms') => median(perRound.map((r) => r[k]));
           return {
+            rounds: perRound,
             // The median round: a burst of outside load in one round does not decide the figure.
             figures: {
               reqPerSec: pick('reqPerSec'),
@@ -162,7 +163,6 @@ export function requestRateCase(
               errors: errors.length,
               errorSamples: failureSummary(errors),
               seconds: Math.round(seconds * 1000) / 1000,
-              rounds: perRound,
               allRounds: { reqPerSec: Math.round(ok / seconds), latencyMs: pooled.summary() },
               serverCpuPct: Math.round((serverCpuSeconds / seconds) * 100),
               clientCpuPct: Math.round((clientCpuSeconds / seconds) * 100),

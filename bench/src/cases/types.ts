@@ -32,6 +32,12 @@ export interface Measurement {
   figures: Record<string, number | null>;
   /** Everything else worth keeping in the JSON (errors, counts, CPU). */
   detail: Record<string, unknown>;
+  /**
+   * The figures of each round, in round order. When both servers have them, the report's ratio is
+   * the median of the per-round ratios (each gateway round against the limit round next to it in
+   * time), which outside load shifts far less than a ratio of totals.
+   */
+  rounds?: Array<Record<string, number | null>>;
 }
 
 /** Durations and repetitions; `--quick` shortens them. */
