@@ -65,10 +65,13 @@ export function connectionsCase(id: string, count: number, signed: boolean, figu
         async round() {
           const rssBefore = rssMiB(server.pid);
           const cpuBefore = cpuSeconds(server.pid);
+          const selfBefore = process.cpuUsage();
           const helloTimes: number[] = [];
           const opened = await openMany(count, IN_FLIGHT, (i) => ({ url: server.url, token: server.token, identity: identities?.[i] }), 60_000, helloTimes);
           open = opened.conns;
           const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
+          const self = process.cpuUsage(selfBefore);
+          const clientCpuUsPerConn = opened.conns.length ? Math.round((self.user + self.system) / opened.conns.length) : null;
           const rssRightAfter = rssMiB(server.pid);
           const verify = await verifyAll(opened.conns);
           await sleep(1000); // garbage from the handshakes settles; RSS then reflects the open connections
@@ -89,6 +92,8 @@ export function connectionsCase(id: string, count: number, signed: boolean, figu
             verifiedOk: verify.ok,
             verifyErrors: failureSummary(verify.errors),
             serverCpuSeconds: Math.round(serverCpuSeconds * 100) / 100,
+            // The load client's own CPU per connection: when it is above the server's, the client is the bottleneck.
+            clientCpuUsPerConn,
             rssBeforeMiB: rssBefore,
             rssRightAfterConnectMiB: rssRightAfter,
             rssAfterMiB: rssAfter,
