@@ -7,7 +7,8 @@ import { closeAll, failureSummary, openMany, type BenchConnection } from '../cli
 import { createIdentity, type BenchIdentity } from '../device.js';
 import { cpuSeconds, rssMiB } from '../proc.js';
 import { median, summarize } from '../stats.js';
-import { sleep, type BenchCase, type CaseRun, type FigureSpec } from './types.js';
+import type { BenchServer } from '../servers.js';
+import { sleep, type BenchCase, type CaseRun, type FigureSpec, type Measurement } from './types.js';
 
 const IN_FLIGHT = 25;
 
@@ -38,6 +39,75 @@ interface RoundFigures {
   serverCpuUsPerConn: number | null;
 }
 
+/** One connections run against one server: the keys (if signed) and what each repeat measured. */
+class ConnectionsRun implements CaseRun {
+  private readonly perRound: RoundFigures[] = [];
+  private readonly details: Record<string, unknown>[] = [];
+  private open: BenchConnection[] = [];
+
+  constructor(
+    private readonly server: BenchServer,
+    private readonly count: number,
+    private readonly identities: BenchIdentity[] | undefined,
+    private readonly keygenMs: number,
+  ) {}
+
+  async round(): Promise<void> {
+    const server = this.server;
+    const rssBefore = rssMiB(server.pid);
+    const cpuBefore = cpuSeconds(server.pid);
+    const selfBefore = process.cpuUsage();
+    const helloTimes: number[] = [];
+    const opened = await openMany(this.count, IN_FLIGHT, (i) => ({ url: server.url, token: server.token, identity: this.identities?.[i] }), 60_000, helloTimes);
+    this.open = opened.conns;
+    const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
+    const self = process.cpuUsage(selfBefore);
+    const n = opened.conns.length;
+    const rssRightAfter = rssMiB(server.pid);
+    const verify = await verifyAll(opened.conns);
+    await sleep(1000); // garbage from the handshakes settles; RSS then reflects the open connections
+    const rssAfter = rssMiB(server.pid);
+    await this.abort();
+    await sleep(500); // the server finishes its close handling before the next round
+    this.perRound.push({
+      totalMs: Math.round(opened.elapsedMs),
+      connectsPerSec: Math.round(n / (opened.elapsedMs / 1000)),
+      rssAfterMiB: rssAfter,
+      serverCpuUsPerConn: n && Number.isFinite(serverCpuSeconds) ? Math.round((serverCpuSeconds / n) * 1e6) : null,
+    });
+    this.details.push({
+      connected: n,
+      failures: opened.failures.length,
+      failureSamples: failureSummary(opened.failures),
+      handshakeMs: summarize(helloTimes),
+      verifiedOk: verify.ok,
+      verifyErrors: failureSummary(verify.errors),
+      serverCpuSeconds: Math.round(serverCpuSeconds * 100) / 100,
+      // The load client's own CPU per connection: when it is above the server's, the client is the bottleneck.
+      clientCpuUsPerConn: n ? Math.round((self.user + self.system) / n) : null,
+      rssBeforeMiB: rssBefore,
+      rssRightAfterConnectMiB: rssRightAfter,
+      rssAfterMiB: rssAfter,
+    });
+    if (n < this.count) throw new Error(`only ${n} of ${this.count} connections opened: ${JSON.stringify(failureSummary(opened.failures))}`);
+  }
+
+  async finish(): Promise<Measurement> {
+    const pick = (k: keyof RoundFigures) => median(this.perRound.map((r) => r[k]).filter((v): v is number => v !== null));
+    return {
+      rounds: this.perRound.map((r) => ({ ...r })),
+      figures: { totalMs: pick('totalMs'), connectsPerSec: pick('connectsPerSec'), rssAfterMiB: pick('rssAfterMiB'), serverCpuUsPerConn: pick('serverCpuUsPerConn') },
+      detail: { requested: this.count, rounds: this.details, ...(this.identities ? { keygenMs: this.keygenMs } : {}) },
+    };
+  }
+
+  async abort(): Promise<void> {
+    const conns = this.open;
+    this.open = [];
+    await closeAll(conns);
+  }
+}
+
 /** A connections case: `count` connections, signed (own key each) or token only; median of the repeats. */
 export function connectionsCase(id: string, count: number, signed: boolean, figures: FigureSpec[]): BenchCase {
   return {
@@ -51,66 +121,8 @@ export function connectionsCase(id: string, count: number, signed: boolean, figu
     async start(kind, ctx): Promise<CaseRun> {
       const server = await ctx.server(kind);
       const keygenStart = performance.now();
-      const identities: BenchIdentity[] | undefined = signed ? Array.from({ length: count }, createIdentity) : undefined;
-      const keygenMs = Math.round(performance.now() - keygenStart);
-      const rounds: RoundFigures[] = [];
-      const details: Record<string, unknown>[] = [];
-      let open: BenchConnection[] = [];
-      const release = async () => {
-        const conns = open;
-        open = [];
-        await closeAll(conns);
-      };
-      return {
-        async round() {
-          const rssBefore = rssMiB(server.pid);
-          const cpuBefore = cpuSeconds(server.pid);
-          const selfBefore = process.cpuUsage();
-          const helloTimes: number[] = [];
-          const opened = await openMany(count, IN_FLIGHT, (i) => ({ url: server.url, token: server.token, identity: identities?.[i] }), 60_000, helloTimes);
-          open = opened.conns;
-          const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
-          const self = process.cpuUsage(selfBefore);
-          const clientCpuUsPerConn = opened.conns.length ? Math.round((self.user + self.system) / opened.conns.length) : null;
-          const rssRightAfter = rssMiB(server.pid);
-          const verify = await verifyAll(opened.conns);
-          await sleep(1000); // garbage from the handshakes settles; RSS then reflects the open connections
-          const rssAfter = rssMiB(server.pid);
-          await release();
-          await sleep(500); // the server finishes its close handling before the next round
-          rounds.push({
-            totalMs: Math.round(opened.elapsedMs),
-            connectsPerSec: Math.round(opened.conns.length / (opened.elapsedMs / 1000)),
-            rssAfterMiB: rssAfter,
-            serverCpuUsPerConn: opened.conns.length && Number.isFinite(serverCpuSeconds) ? Math.round((serverCpuSeconds / opened.conns.length) * 1e6) : null,
-          });
-          details.push({
-            connected: opened.conns.length,
-            failures: opened.failures.length,
-            failureSamples: failureSummary(opened.failures),
-            handshakeMs: summarize(helloTimes),
-            verifiedOk: verify.ok,
-            verifyErrors: failureSummary(verify.errors),
-            serverCpuSeconds: Math.round(serverCpuSeconds * 100) / 100,
-            // The load client's own CPU per connection: when it is above the server's, the client is the bottleneck.
-            clientCpuUsPerConn,
-            rssBeforeMiB: rssBefore,
-            rssRightAfterConnectMiB: rssRightAfter,
-            rssAfterMiB: rssAfter,
-            totalMs: Math.round(opened.elapsedMs),
-          });
-          if (opened.conns.length < count) throw new Error(`only ${opened.conns.length} of ${count} connections opened: ${JSON.stringify(failureSummary(opened.failures))}`);
-        },
-        async finish() {
-          const pick = (k: keyof RoundFigures) => median(rounds.map((r) => r[k]).filter((v): v is number => v !== null));
-          return {
-            rounds: rounds.map((r) => ({ ...r })),
-            figures: { totalMs: pick('totalMs'), connectsPerSec: pick('connectsPerSec'), rssAfterMiB: pick('rssAfterMiB'), serverCpuUsPerConn: pick('serverCpuUsPerConn') },
-            detail: { requested: count, rounds: details, ...(signed ? { keygenMs } : {}) },
-          };
-        },
-        abort: release,
-      };
+      const identities = signed ? Array.from({ length: count }, createIdentity) : undefined;
+      return new ConnectionsRun(server, count, identities, Math.round(performance.now() - keygenStart));
     },
   };
 }

@@ -8,10 +8,11 @@
  * to a fresh, already-open connection before it spends 80 % of a budget window; the handshake of
  * the spare happens in the background and is never inside a measured request.
  */
-import { BenchConnection, DEFAULT_SCOPES, failureSummary, openMany, closeAll, type ConnectOptions } from '../client.js';
+import { BenchConnection, DEFAULT_SCOPES, failureSummary, openMany, closeAll, type ConnectOptions, type OpenManyResult } from '../client.js';
 import { cpuSeconds } from '../proc.js';
+import type { BenchServer } from '../servers.js';
 import { LatencyRecorder, median } from '../stats.js';
-import type { BenchCase, CaseRun, FigureSpec } from './types.js';
+import type { BenchCase, CaseRun, FigureSpec, Measurement, Timing } from './types.js';
 
 /** Upper bound on requests per phase, whatever the speed. */
 const MAX_REQUESTS = 5_000_000;
@@ -88,6 +89,83 @@ async function drive(slots: ClientSlot[], seconds: number, recorder?: LatencyRec
   return { ok, errors, seconds: (performance.now() - t0) / 1000 };
 }
 
+interface RoundFigures {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** One request-rate run against one server: its client slots and what the rounds measured. */
+class RequestRateRun implements CaseRun {
+  private readonly pooled = new LatencyRecorder();
+  private readonly perRound: RoundFigures[] = [];
+  private readonly errors: string[] = [];
+  private ok = 0;
+  private seconds = 0;
+  private serverCpuSeconds = 0;
+  private clientCpuSeconds = 0;
+  private closed = false;
+
+  constructor(
+    private readonly server: BenchServer,
+    private readonly slots: ClientSlot[],
+    private readonly opened: OpenManyResult,
+    private readonly timing: Timing,
+  ) {}
+
+  async round(index: number): Promise<void> {
+    // A fresh process needs longer before its hot paths are optimised.
+    await drive(this.slots, index === 0 ? this.timing.firstWarmupSeconds : this.timing.warmupSeconds);
+    const serverCpu = cpuSeconds(this.server.pid);
+    const selfCpu = process.cpuUsage();
+    const recorder = new LatencyRecorder(1_000_000);
+    const phase = await drive(this.slots, this.timing.roundSeconds, recorder);
+    this.serverCpuSeconds += cpuSeconds(this.server.pid) - serverCpu;
+    const self = process.cpuUsage(selfCpu);
+    this.clientCpuSeconds += (self.user + self.system) / 1e6;
+    const latency = recorder.summary();
+    recorder.copyInto(this.pooled);
+    this.perRound.push({ reqPerSec: Math.round(phase.ok / phase.seconds), p50Ms: latency.p50, p99Ms: latency.p99 });
+    this.ok += phase.ok;
+    this.seconds += phase.seconds;
+    this.errors.push(...phase.errors.slice(0, 1000));
+  }
+
+  async finish(): Promise<Measurement> {
+    await this.abort();
+    const pick = (k: keyof RoundFigures) => median(this.perRound.map((r) => r[k]));
+    const { ok, seconds } = this;
+    return {
+      rounds: this.perRound.map((r) => ({ ...r })),
+      // The median round: a burst of outside load in one round does not decide the figure.
+      figures: {
+        reqPerSec: pick('reqPerSec'),
+        p50Ms: pick('p50Ms'),
+        p99Ms: pick('p99Ms'),
+        serverCpuUsPerReq: ok ? Math.round((this.serverCpuSeconds / ok) * 1e7) / 10 : null,
+      },
+      detail: {
+        clients: this.opened.conns.length,
+        connectFailures: failureSummary(this.opened.failures),
+        requests: ok,
+        errors: this.errors.length,
+        errorSamples: failureSummary(this.errors),
+        seconds: Math.round(seconds * 1000) / 1000,
+        rounds: this.perRound,
+        allRounds: { reqPerSec: Math.round(ok / seconds), latencyMs: this.pooled.summary() },
+        serverCpuPct: Math.round((this.serverCpuSeconds / seconds) * 100),
+        clientCpuPct: Math.round((this.clientCpuSeconds / seconds) * 100),
+      },
+    };
+  }
+
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.close()));
+  }
+}
+
 /** A request-rate case for `clients` clients (25 handshakes in flight while connecting). */
 export function requestRateCase(
   id: string,
@@ -112,65 +190,7 @@ export function requestRateCase(
       const options: ConnectOptions = { url: server.url, token: server.token, scopes: DEFAULT_SCOPES };
       const opened = await openMany(clients, Math.min(25, clients), () => options);
       if (opened.conns.length === 0) throw new Error(`no connection to the ${kind}: ${JSON.stringify(failureSummary(opened.failures))}`);
-      const slots = opened.conns.map((c) => new ClientSlot(c, options));
-      const pooled = new LatencyRecorder();
-      const perRound: Array<{ reqPerSec: number; p50Ms: number; p99Ms: number }> = [];
-      const errors: string[] = [];
-      let ok = 0;
-      let seconds = 0;
-      let serverCpuSeconds = 0;
-      let clientCpuSeconds = 0;
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        await Promise.all(slots.map((s) => s.close()));
-      };
-      return {
-        async round(index) {
-          // A fresh process needs longer before its hot paths are optimised.
-          await drive(slots, index === 0 ? ctx.timing.firstWarmupSeconds : ctx.timing.warmupSeconds);
-          const serverCpu = cpuSeconds(server.pid);
-          const selfCpu = process.cpuUsage();
-          const recorder = new LatencyRecorder(1_000_000);
-          const phase = await drive(slots, ctx.timing.roundSeconds, recorder);
-          serverCpuSeconds += cpuSeconds(server.pid) - serverCpu;
-          const self = process.cpuUsage(selfCpu);
-          clientCpuSeconds += (self.user + self.system) / 1e6;
-          const latency = recorder.summary();
-          recorder.copyInto(pooled);
-          perRound.push({ reqPerSec: Math.round(phase.ok / phase.seconds), p50Ms: latency.p50, p99Ms: latency.p99 });
-          ok += phase.ok;
-          seconds += phase.seconds;
-          errors.push(...phase.errors.slice(0, 1000));
-        },
-        async finish() {
-          await close();
-          const pick = (k: 'reqPerSec' | 'p50Ms' | 'p99Ms') => median(perRound.map((r) => r[k]));
-          return {
-            rounds: perRound,
-            // The median round: a burst of outside load in one round does not decide the figure.
-            figures: {
-              reqPerSec: pick('reqPerSec'),
-              p50Ms: pick('p50Ms'),
-              p99Ms: pick('p99Ms'),
-              serverCpuUsPerReq: ok ? Math.round((serverCpuSeconds / ok) * 1e7) / 10 : null,
-            },
-            detail: {
-              clients: opened.conns.length,
-              connectFailures: failureSummary(opened.failures),
-              requests: ok,
-              errors: errors.length,
-              errorSamples: failureSummary(errors),
-              seconds: Math.round(seconds * 1000) / 1000,
-              allRounds: { reqPerSec: Math.round(ok / seconds), latencyMs: pooled.summary() },
-              serverCpuPct: Math.round((serverCpuSeconds / seconds) * 100),
-              clientCpuPct: Math.round((clientCpuSeconds / seconds) * 100),
-            },
-          };
-        },
-        abort: close,
-      };
+      return new RequestRateRun(server, opened.conns.map((c) => new ClientSlot(c, options)), opened, ctx.timing);
     },
   };
 }
