@@ -13,6 +13,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Clears and, after the run, scans the captured logs for every secret the run used.
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Validates every frame tests receive against codegen/generated/protocol.schema.json.
+    setupFiles: ['test/setup/frame-schema.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -11,6 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ErrorShape } from './frames.js';
 import { IdempotencyKey, JsonObject, NonEmptyString, StringEnum, TimestampMs, closedObject } from './primitives.js';
 import { SessionKey } from './sessions.js';
+import { RunStatus } from './chat.js';
 import { event, method } from './method.js';
 
 // ── shapes ─────────────────────────────────────────────────────────────────────────────────────
@@ -66,7 +67,7 @@ export const AgentAccepted = closedObject({
   sessionKey: Type.Optional(NonEmptyString),
   agentId: Type.Optional(NonEmptyString),
   /** Extension: `queued` when it waits behind the session's running run (queue or collect mode). */
-  runStatus: Type.Optional(StringEnum(['started', 'queued', 'in_flight', 'completed'] as const)),
+  runStatus: Type.Optional(RunStatus),
 });
 export type AgentAccepted = Static<typeof AgentAccepted>;
 

@@ -116,6 +116,10 @@ export const ChatSendParams = closedObject({
 });
 export type ChatSendParams = Static<typeof ChatSendParams>;
 
+/** Where a submitted message's run stands: `started`, `in_flight`, `queued` or `completed` (see ChatSendResult). */
+export const RunStatus = StringEnum(['started', 'in_flight', 'queued', 'completed'] as const);
+export type RunStatus = Static<typeof RunStatus>;
+
 /**
  * `{runId, status}`: `started` (the run starts now, or right after the interrupted one stops),
  * `in_flight` (a retry while that run is still going), and the extensions `queued` (waits behind
@@ -125,7 +129,7 @@ export type ChatSendParams = Static<typeof ChatSendParams>;
 export const ChatSendResult = Type.Union([
   closedObject({
     runId: NonEmptyString,
-    status: StringEnum(['started', 'in_flight', 'queued', 'completed'] as const),
+    status: RunStatus,
     /** Extension: the transcript position of the stored user message. */
     messageSeq: Type.Optional(Type.Integer({ minimum: 1 })),
   }),

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gateway, type GatewayOptionsInput, type Limits, type Log } from '@switchboard/gateway';
-import { createNodeClient, type GatewayClient, type GatewayClientOptions } from '@switchboard/sdk/node';
+import { createNodeClient, nodeWebSocketFactory, type GatewayClient, type GatewayClientOptions } from '@switchboard/sdk/node';
 import { ALL_OPERATOR_SCOPES } from '@switchboard/protocol';
 import { openRaw, type RawConnection } from './raw.js';
+import { recordingWebSocketFactory } from './recording-socket.js';
 import { collectFrameSecrets, noteSecret, testLog } from './secrets.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef-0123456789';
@@ -27,7 +28,7 @@ export interface TestGateway {
   url: string;
   token: string;
   stateDir: string;
-  /** A connected SDK client (operator with every scope unless overridden). */
+  /** A connected SDK client (operator with every scope unless overridden); its frames are recorded. */
   connect(options?: Partial<GatewayClientOptions>): Promise<GatewayClient>;
   /** A raw socket that has received the challenge; nothing sent yet. */
   raw(headers?: Record<string, string>): Promise<RawConnection>;
@@ -73,6 +74,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         scopes: [...ALL_OPERATOR_SCOPES],
         backoff: { initialMs: 50, maxMs: 500, jitter: 0 },
         ...overrides,
+        // Every frame the client sees goes through the frame checks (generated JSON Schema).
+        webSocket: recordingWebSocketFactory(overrides.webSocket ?? nodeWebSocketFactory),
       });
       clients.add(client);
       await client.start();

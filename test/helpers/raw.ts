@@ -1,10 +1,11 @@
 /**
  * A raw WebSocket for frame-level tests: send any text, wait for frames matching a predicate,
  * observe the close code. Every frame received is kept in `frames` and checked by the frame
- * recorder (see frames.ts) when one is installed.
+ * recorder (see frames.ts) when one is installed; requests sent are tracked so a `res` is checked
+ * against its method's result schema.
  */
 import WebSocket from 'ws';
-import { recordFrame } from './frames.js';
+import { FrameTracker } from './frames.js';
 
 export interface Frame {
   type: string;
@@ -36,13 +37,14 @@ let counter = 0;
 export function openRaw(url: string, headers?: Record<string, string>, options: WebSocket.ClientOptions = {}): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { ...options, perMessageDeflate: false, headers });
+    const tracker = new FrameTracker();
     const frames: Frame[] = [];
     // `frames` holds frames not yet taken by next(); waiters are next() calls still waiting.
     const waiters: Array<{ match: (f: Frame) => boolean; resolve(f: Frame): void }> = [];
     const closed = new Promise<{ code: number; reason: string }>((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
     ws.on('message', (data) => {
       const f = JSON.parse(data.toString()) as Frame;
-      recordFrame(f);
+      tracker.received(f);
       frames.push(f);
       for (const w of [...waiters]) {
         if (w.match(f)) {
@@ -59,8 +61,14 @@ export function openRaw(url: string, headers?: Record<string, string>, options: 
         ws,
         frames,
         closed,
-        send: (data) => ws.send(JSON.stringify(data)),
-        sendText: (text) => ws.send(text),
+        send: (data) => {
+          tracker.sent(data);
+          ws.send(JSON.stringify(data));
+        },
+        sendText: (text) => {
+          tracker.sent(text);
+          ws.send(text);
+        },
         next(match = () => true, timeoutMs = 5_000) {
           for (let i = 0; i < frames.length; i++) {
             if (match(frames[i])) {
@@ -75,7 +83,7 @@ export function openRaw(url: string, headers?: Record<string, string>, options: 
           });
         },
         request(method, params, id = `r${++counter}`) {
-          ws.send(JSON.stringify({ type: 'req', id, method, ...(params !== undefined ? { params } : {}) }));
+          conn.send({ type: 'req', id, method, ...(params !== undefined ? { params } : {}) });
           return conn.next((f) => f.type === 'res' && f.id === id);
         },
         terminate: () => ws.terminate(),

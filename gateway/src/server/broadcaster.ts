@@ -5,6 +5,7 @@
  */
 import { events, scopeSatisfies, type Access, type EventName, type Events, type PayloadOf, type StateVersion } from '@switchboard/protocol';
 import type { CallerInfo, Connection } from './connection.js';
+import { toJson } from '../json-cache.js';
 
 export interface BroadcastOptions {
   stateVersion?: StateVersion;
@@ -82,7 +83,7 @@ export class Broadcaster {
     const spec = events[event];
     if (spec.targeted) throw new Error(`event ${event} is targeted; use sendTo()`);
     const eventJson = JSON.stringify(event);
-    const payloadJson = JSON.stringify(payload);
+    const payloadJson = toJson(payload)!;
     const svJson = options.stateVersion ? JSON.stringify(options.stateVersion) : undefined;
     const droppable = options.droppable ?? spec.droppable;
     let delivered = 0;
@@ -99,6 +100,6 @@ export class Broadcaster {
 
   /** Sends a targeted event (no seq) to one connection. */
   sendTo<E extends EventName>(conn: Connection, event: E, payload: PayloadOf<Events[E]>): boolean {
-    return conn.sendTargetedEvent(event, JSON.stringify(payload));
+    return conn.sendTargetedEvent(event, toJson(payload)!);
   }
 }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { ClientInfo, ErrorShape, Role } from '@switchboard/protocol';
 import type { Limits } from '../config/limits.js';
+import { toJson } from '../json-cache.js';
 import type { PeerInfo } from './peer.js';
 
 export type ConnectionState = 'handshaking' | 'open' | 'closing' | 'closed';
@@ -124,7 +125,9 @@ export class Connection {
   }
 
   sendResponse(id: string, payload: unknown): boolean {
-    return this.sendText(JSON.stringify({ type: 'res', id, ok: true, payload }));
+    // Same bytes as JSON.stringify({ type, id, ok, payload }), reusing a snapshot's remembered JSON.
+    const body = toJson(payload);
+    return this.sendText(`{"type":"res","id":${JSON.stringify(id)},"ok":true${body === undefined ? '' : `,"payload":${body}`}}`);
   }
 
   sendError(id: string, error: ErrorShape): boolean {

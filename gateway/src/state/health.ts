@@ -5,6 +5,7 @@
  */
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { HealthSummary } from '@switchboard/protocol';
+import { frozenSnapshot } from '../json-cache.js';
 
 /** A part of the daemon that adds to the health summary (channels add `channels`, sessions add `sessions`). */
 export type HealthContributor = () => Partial<Omit<HealthSummary, 'ok' | 'ts' | 'durationMs'>>;
@@ -25,7 +26,7 @@ export class HealthMonitor {
   constructor(private readonly publish: (summary: HealthSummary) => void, private readonly defaultAgentId = 'main') {
     this.delay = monitorEventLoopDelay({ resolution: 20 });
     this.delay.enable();
-    this.cached = this.build();
+    this.cached = frozenSnapshot(this.build());
   }
 
   get version(): number {
@@ -36,14 +37,15 @@ export class HealthMonitor {
     this.contributors.push(contributor);
   }
 
-  /** The cached summary. */
+  /** The cached summary (immutable; its JSON is serialised once per refresh). */
   summary(): HealthSummary {
     return this.cached;
   }
 
   /** Rebuilds the summary, bumps the version and publishes it. */
   refresh(): HealthSummary {
-    this.cached = this.build();
+    // A frozen snapshot: every health answer reuses its JSON instead of serialising it again.
+    this.cached = frozenSnapshot(this.build());
     this.versionCounter++;
     this.publish(this.cached);
     return this.cached;

@@ -1,0 +1,142 @@
+/**
+ * Many connections: opens N authenticated connections with 25 handshakes in flight (each
+ * optionally signed by its own Ed25519 device key), verifies each with one `health` request, reads
+ * the server's RSS with all of them open, then closes them. Repeated; medians are reported.
+ */
+import { closeAll, failureSummary, openMany, type BenchConnection } from '../client.js';
+import { createIdentity, type BenchIdentity } from '../device.js';
+import { cpuSeconds, rssMiB } from '../proc.js';
+import { median, summarize } from '../stats.js';
+import type { BenchServer } from '../servers.js';
+import { sleep, type BenchCase, type CaseRun, type FigureSpec, type Measurement } from './types.js';
+
+const IN_FLIGHT = 25;
+
+/** One `health` request on every connection, 25 at a time; returns how many were answered ok. */
+async function verifyAll(conns: readonly BenchConnection[]): Promise<{ ok: number; errors: string[] }> {
+  let next = 0;
+  let ok = 0;
+  const errors: string[] = [];
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, conns.length) }, async () => {
+    while (next < conns.length) {
+      const c = conns[next++];
+      try {
+        const answer = await c.request('health');
+        if (answer.ok) ok++;
+        else errors.push(`${answer.error?.code}: ${answer.error?.message}`);
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  }));
+  return { ok, errors };
+}
+
+interface RoundFigures {
+  totalMs: number;
+  connectsPerSec: number;
+  rssAfterMiB: number | null;
+  serverCpuUsPerConn: number | null;
+}
+
+/** One connections run against one server: the keys (if signed) and what each repeat measured. */
+class ConnectionsRun implements CaseRun {
+  private readonly perRound: RoundFigures[] = [];
+  private readonly details: Record<string, unknown>[] = [];
+  private open: BenchConnection[] = [];
+
+  constructor(
+    private readonly server: BenchServer,
+    private readonly count: number,
+    private readonly identities: BenchIdentity[] | undefined,
+    private readonly keygenMs: number,
+  ) {}
+
+  async round(): Promise<void> {
+    const server = this.server;
+    const rssBefore = rssMiB(server.pid);
+    const cpuBefore = cpuSeconds(server.pid);
+    const selfBefore = process.cpuUsage();
+    const helloTimes: number[] = [];
+    const opened = await openMany(this.count, IN_FLIGHT, (i) => ({ url: server.url, token: server.token, identity: this.identities?.[i] }), 60_000, helloTimes);
+    this.open = opened.conns;
+    const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
+    const self = process.cpuUsage(selfBefore);
+    const n = opened.conns.length;
+    const rssRightAfter = rssMiB(server.pid);
+    const verify = await verifyAll(opened.conns);
+    await sleep(1000); // garbage from the handshakes settles; RSS then reflects the open connections
+    const rssAfter = rssMiB(server.pid);
+    await this.abort();
+    await sleep(500); // the server finishes its close handling before the next round
+    this.perRound.push({
+      totalMs: Math.round(opened.elapsedMs),
+      connectsPerSec: Math.round(n / (opened.elapsedMs / 1000)),
+      rssAfterMiB: rssAfter,
+      serverCpuUsPerConn: n && Number.isFinite(serverCpuSeconds) ? Math.round((serverCpuSeconds / n) * 1e6) : null,
+    });
+    this.details.push({
+      connected: n,
+      failures: opened.failures.length,
+      failureSamples: failureSummary(opened.failures),
+      handshakeMs: summarize(helloTimes),
+      verifiedOk: verify.ok,
+      verifyErrors: failureSummary(verify.errors),
+      serverCpuSeconds: Math.round(serverCpuSeconds * 100) / 100,
+      // The load client's own CPU per connection: when it is above the server's, the client is the bottleneck.
+      clientCpuUsPerConn: n ? Math.round((self.user + self.system) / n) : null,
+      rssBeforeMiB: rssBefore,
+      rssRightAfterConnectMiB: rssRightAfter,
+      rssAfterMiB: rssAfter,
+    });
+    if (n < this.count) throw new Error(`only ${n} of ${this.count} connections opened: ${JSON.stringify(failureSummary(opened.failures))}`);
+  }
+
+  async finish(): Promise<Measurement> {
+    const pick = (k: keyof RoundFigures) => median(this.perRound.map((r) => r[k]).filter((v): v is number => v !== null));
+    return {
+      rounds: this.perRound.map((r) => ({ ...r })),
+      figures: { totalMs: pick('totalMs'), connectsPerSec: pick('connectsPerSec'), rssAfterMiB: pick('rssAfterMiB'), serverCpuUsPerConn: pick('serverCpuUsPerConn') },
+      detail: { requested: this.count, rounds: this.details, ...(this.identities ? { keygenMs: this.keygenMs } : {}) },
+    };
+  }
+
+  async abort(): Promise<void> {
+    const conns = this.open;
+    this.open = [];
+    await closeAll(conns);
+  }
+}
+
+/** A connections case: `count` connections, signed (own key each) or token only; median of the repeats. */
+export function connectionsCase(id: string, count: number, signed: boolean, figures: FigureSpec[]): BenchCase {
+  return {
+    id,
+    title: `${count.toLocaleString('en-US')} ${signed ? 'signed ' : ''}connections, ${IN_FLIGHT} in flight`,
+    description: signed
+      ? `${count} connections, each signing the v3 device payload over its challenge with its own Ed25519 key (keys made before timing), ${IN_FLIGHT} handshakes in flight; the median of the repeats.`
+      : `${count} token-authenticated connections, ${IN_FLIGHT} handshakes in flight; RSS read with all of them open (after each answered one health request and a 1 s pause); the median of the repeats.`,
+    figures,
+    rounds: (timing) => timing.repeats,
+    async start(kind, ctx): Promise<CaseRun> {
+      const server = await ctx.server(kind);
+      const keygenStart = performance.now();
+      const identities = signed ? Array.from({ length: count }, createIdentity) : undefined;
+      return new ConnectionsRun(server, count, identities, Math.round(performance.now() - keygenStart));
+    },
+  };
+}
+
+export const connections5000Case = connectionsCase('connect-5000', 5000, false, [
+  { key: 'totalMs', label: '5,000 connections: total time', unit: 'ms', better: 'lower', target: { on: 'value', op: '<', threshold: 4000, text: '< 4 s' }, openclaw: '31–33 s (token + device signature)' },
+  { key: 'connectsPerSec', label: '5,000 connections: connects/s', unit: 'conn/s', better: 'higher', openclaw: '~155 conn/s' },
+  { key: 'rssAfterMiB', label: 'RSS with 5,000 connections open', unit: 'MiB', better: 'lower' },
+  { key: 'serverCpuUsPerConn', label: 'server CPU per connection', unit: 'µs', better: 'lower' },
+]);
+
+export const signedConnections5000Case = connectionsCase('signed-5000', 5000, true, [
+  { key: 'totalMs', label: '5,000 signed connections: total time', unit: 'ms', better: 'lower', openclaw: '31–33 s' },
+  { key: 'connectsPerSec', label: '5,000 signed connections: connects/s', unit: 'conn/s', better: 'higher', target: { on: 'value', op: '>=', threshold: 2000, text: '≥ 2,000/s' }, openclaw: '~155 conn/s' },
+  { key: 'rssAfterMiB', label: 'RSS with 5,000 signed connections open', unit: 'MiB', better: 'lower' },
+  { key: 'serverCpuUsPerConn', label: 'server CPU per signed connection', unit: 'µs', better: 'lower' },
+]);
