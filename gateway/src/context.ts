@@ -14,6 +14,7 @@ import type { ReplayStore } from './server/replay.js';
 import type { AuthService } from './auth/service.js';
 import type { ToolRegistry } from './agent/tools.js';
 import type { RunManager } from './runs/manager.js';
+import type { ChannelService } from './channels/service.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -38,6 +39,8 @@ export interface GatewayServices {
   readonly agentTools: ToolRegistry;
   /** Agent runs per session: submit, subscribe, abort, wait (docs/agent.md, "Run manager API"). */
   readonly runs: RunManager;
+  /** Messaging channels: adapters, supervisors, pairing, the inbound and outbound paths (gateway/src/channels/). */
+  readonly channels: ChannelService;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

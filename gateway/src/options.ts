@@ -9,6 +9,8 @@ import type { SharedAuthConfig } from './auth/shared-secret.js';
 import type { Log } from './log.js';
 import type { AgentConfig } from './agent/config.js';
 import type { ModelProvider } from './agent/provider.js';
+import type { ChannelsConfig, Platform } from './channels/config.js';
+import type { AdapterFactory } from './channels/types.js';
 
 export const DEFAULT_PORT = 18789;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -35,6 +37,10 @@ export interface GatewayOptions {
   agent: AgentConfig;
   /** A ready provider instead of the one `agent` selects (embedding, tests). */
   provider?: ModelProvider;
+  /** The `channels` section (config file): messaging accounts and who may talk. */
+  channels?: ChannelsConfig;
+  /** Replacement channel adapter factories (embedding, tests). */
+  channelFactories?: Partial<Record<Platform, AdapterFactory>>;
 }
 
 export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'agent'>> {
@@ -60,5 +66,7 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     webchatDir: input.webchatDir,
     agent: input.agent ?? {},
     ...(input.provider ? { provider: input.provider } : {}),
+    ...(input.channels ? { channels: input.channels } : {}),
+    ...(input.channelFactories ? { channelFactories: input.channelFactories } : {}),
   };
 }

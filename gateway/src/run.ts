@@ -12,6 +12,7 @@ import type { Limits } from './config/limits.js';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/file.js';
 import { mergeRunOptions, settingsFromConfig } from './config/apply.js';
 import { AgentConfigError, agentConfigFromEnv, type AgentConfig } from './agent/config.js';
+import type { ChannelsConfig } from './channels/config.js';
 
 export interface RunOptions {
   port?: number;
@@ -28,6 +29,8 @@ export interface RunOptions {
   limits?: Partial<Limits>;
   /** `agent` settings; SWITCHBOARD_AGENT_* environment variables win over them, the config file fills the rest. */
   agent?: AgentConfig;
+  /** The `channels` section (config file only). */
+  channels?: ChannelsConfig;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -97,6 +100,7 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
     allowedOrigins: run.allowedOrigins,
     limits: run.limits,
     agent: run.agent,
+    channels: run.channels,
     handleSignals: true,
   };
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (daemon keeps running)'));

@@ -10,6 +10,7 @@ import { deviceEvents } from './devices.js';
 import { sessionsEvents } from './sessions.js';
 import { agentEvents } from './agent.js';
 import { chatEvents } from './chat.js';
+import { channelsEvents } from './channels.js';
 
 export const events = {
   ...connectEvents,
@@ -19,6 +20,7 @@ export const events = {
   ...sessionsEvents,
   ...chatEvents,
   ...agentEvents,
+  ...channelsEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

@@ -12,6 +12,7 @@ export * from './devices.js';
 export * from './sessions.js';
 export * from './chat.js';
 export * from './agent.js';
+export * from './channels.js';
 export * from './device-auth.js';
 export * from './methods.js';
 export * from './events.js';

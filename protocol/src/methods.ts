@@ -10,6 +10,7 @@ import { deviceMethods } from './devices.js';
 import { sessionsMethods } from './sessions.js';
 import { agentMethods } from './agent.js';
 import { chatMethods } from './chat.js';
+import { channelsMethods } from './channels.js';
 
 export const methods = {
   ...connectMethods,
@@ -18,6 +19,7 @@ export const methods = {
   ...sessionsMethods,
   ...chatMethods,
   ...agentMethods,
+  ...channelsMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

@@ -7,6 +7,7 @@ import type { Limits } from './limits.js';
 import { durationMs, type GatewayConfig } from './schema.js';
 import type { AuthMode } from '../auth/shared-secret.js';
 import { parseAgentConfig, type AgentConfig } from '../agent/config.js';
+import type { ChannelsConfig } from '../channels/config.js';
 
 /** The settings the config file can provide (the subset of RunOptions it knows). */
 export interface ConfigSettings {
@@ -21,6 +22,8 @@ export interface ConfigSettings {
   limits?: Partial<Limits>;
   /** The `agent` section; environment overrides (SWITCHBOARD_AGENT_*) are applied on top by the caller. */
   agent?: AgentConfig;
+  /** The `channels` section, as validated. */
+  channels?: ChannelsConfig;
 }
 
 /** `loopback` → 127.0.0.1, `lan`/`all` → 0.0.0.0, anything else is an address. */
@@ -47,6 +50,7 @@ export function settingsFromConfig(config: Partial<GatewayConfig>): ConfigSettin
   if (config.idempotency?.maxEntries !== undefined) limits.maxIdempotencyEntries = config.idempotency.maxEntries;
   if (Object.keys(limits).length > 0) out.limits = limits;
   if (config.agent !== undefined) out.agent = parseAgentConfig(config.agent).config;
+  if (config.channels !== undefined) out.channels = config.channels;
   return out;
 }
 

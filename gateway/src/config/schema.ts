@@ -6,6 +6,7 @@
  * (docs/agent.md); `parseAgentConfig` checks it again at start-up.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ChannelsConfigSchema } from '../channels/config.js';
 
 /** The version this build writes; older files are migrated first (config/migrations.ts). */
 export const CONFIG_VERSION = 1;
@@ -63,6 +64,7 @@ export const ConfigSchema = closed({
       totalMs: Type.Optional(Int(1, 'milliseconds')),
     })),
   })),
+  channels: Type.Optional(ChannelsConfigSchema),
   limits: Type.Optional(closed({
     maxPayload: Type.Optional(Int(1024, 'bytes, at least 1024')),
     maxBufferedBytes: Type.Optional(Int(1024, 'bytes, at least 1024')),

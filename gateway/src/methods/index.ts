@@ -9,6 +9,7 @@ import { sessionsHandlers } from './sessions.js';
 import { chatHandlers } from './chat.js';
 import { chatRunHandlers } from './chat-runs.js';
 import { agentHandlers } from './agent.js';
+import { channelHandlers } from './channels.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
@@ -17,4 +18,5 @@ export const handlers: HandlerTable = {
   ...chatHandlers,
   ...chatRunHandlers,
   ...agentHandlers,
+  ...channelHandlers,
 };

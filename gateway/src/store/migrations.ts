@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { createDeviceTables } from './devices-schema.js';
 import { durableMigrations } from './durable-migrations.js';
+import { channelsMigrations } from './channels-migrations.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -35,6 +36,8 @@ export const migrations: readonly Migration[] = [
   },
   // Versions 3–5: idempotency ledger, sessions and transcripts, inbound and outbound ledgers.
   ...durableMigrations,
+  // Version 7: channel pairing, account state, conversation titles.
+  ...channelsMigrations,
 ];
 
 /** The schema version this build writes (the highest in the list, which may come from several files). */
