@@ -114,6 +114,7 @@ export class Gateway {
     const runs = new RunManager({ store, provider, tools: agentTools, agent: options.agent, limits: options.limits.runs, log });
     const channels = new ChannelService({
       store, runs, log, stateDir: options.stateDir, config: options.channels, factories: options.channelFactories,
+      outbound: options.channelTuning?.outbound, supervisor: options.channelTuning?.supervisor,
       // Exec approvals (issue 6) live in services.nodes when that area is present.
       approvals: () => (this.services as unknown as { nodes?: { approvals?: ApprovalsPort } }).nodes?.approvals,
       alert: (alert) => broadcaster.broadcast('channels.alert', { kind: 'delivery_failed', ...alert }),

@@ -11,6 +11,8 @@ import type { AgentConfig } from './agent/config.js';
 import type { ModelProvider } from './agent/provider.js';
 import type { ChannelsConfig, Platform } from './channels/config.js';
 import type { AdapterFactory } from './channels/types.js';
+import type { OutboundOptions } from './channels/outbound.js';
+import type { SupervisorOptions } from './channels/supervisor.js';
 
 export const DEFAULT_PORT = 18789;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -41,6 +43,8 @@ export interface GatewayOptions {
   channels?: ChannelsConfig;
   /** Replacement channel adapter factories (embedding, tests). */
   channelFactories?: Partial<Record<Platform, AdapterFactory>>;
+  /** Delivery retries and adapter restart backoff (defaults suit production; tests shorten them). */
+  channelTuning?: { outbound?: Partial<OutboundOptions>; supervisor?: Partial<SupervisorOptions> };
 }
 
 export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'agent'>> {
@@ -68,5 +72,6 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     ...(input.provider ? { provider: input.provider } : {}),
     ...(input.channels ? { channels: input.channels } : {}),
     ...(input.channelFactories ? { channelFactories: input.channelFactories } : {}),
+    ...(input.channelTuning ? { channelTuning: input.channelTuning } : {}),
   };
 }

@@ -29,8 +29,8 @@ export function parseTarget(params: Pick<SendParams, 'to' | 'channel'>): { platf
 }
 
 /**
- * Validates, authorises and enqueues; `commit` is the method's durable commit (the idempotency
- * ledger records its answer). Then waits up to {@link SEND_WAIT_MS} for the platform's id.
+ * Validates, authorises and enqueues (durably, keyed by the idempotencyKey, so a retried request
+ * never sends twice), then waits up to {@link SEND_WAIT_MS} for the platform's id.
  */
 export async function sendMessage(channels: ChannelService, params: SendParams, commit: <T>(work: () => T) => Promise<T>): Promise<SendResult> {
   for (const key of MEDIA_PARAMS) {

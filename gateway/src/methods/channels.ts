@@ -20,7 +20,9 @@ export const channelsStop: Handler<'channels.stop'> = async (ctx, params) => {
   return { channel: params.channel, accountId, stopped: await ctx.services.channels.stopAccount(params.channel, accountId) };
 };
 
-export const send: Handler<'send'> = (ctx, params) => sendMessage(ctx.services.channels, params, (work) => ctx.commit(work));
+// Not ctx.commit: the ledger then records the answer given after the platform acknowledged (the
+// enqueue is durable by itself and keyed by the idempotencyKey, so a retry never sends twice).
+export const send: Handler<'send'> = (ctx, params) => sendMessage(ctx.services.channels, params, (work) => ctx.services.store.commit(work));
 
 export const webLoginStartHandler: Handler<'web.login.start'> = (ctx, params) => webLoginStart(ctx.services.channels, params);
 export const webLoginWaitHandler: Handler<'web.login.wait'> = (ctx, params) => webLoginWait(ctx.services.channels, params);
