@@ -8,6 +8,7 @@ import { registerRpc } from './commands/rpc.js';
 import { registerDevices } from './commands/devices.js';
 import { registerConfig } from './commands/config.js';
 import { registerBackup } from './commands/backup.js';
+import { registerChannels } from './commands/channels.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerDevices(program);
   registerConfig(program);
   registerBackup(program);
+  registerChannels(program);
   return program;
 }
 
