@@ -13,6 +13,7 @@ import type { AdapterFactory } from './types.js';
 /** The built-in factories. */
 export const channelFactories: Partial<Record<Platform, AdapterFactory>> = {
   telegram: async (account, deps) => new (await import('./telegram/adapter.js')).TelegramAdapter(account, deps),
+  discord: async (account, deps) => new (await import('./discord/adapter.js')).DiscordAdapter(account, deps),
 };
 
 let processOverrides: Partial<Record<Platform, AdapterFactory>> = {};
