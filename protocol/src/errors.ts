@@ -103,6 +103,11 @@ export const ErrorDetailCodes = {
   SESSION_QUEUE_FULL: 'The session already holds its maximum of waiting messages; wait for its runs to finish or abort them.',
   UNSUPPORTED_PARAM: 'A parameter OpenClaw accepts is not supported here (details.param names it); leave it out.',
   RUN_ABORTED: 'The run was stopped (chat.abort, /stop, a newer message in interrupt mode, or a gateway stop) before it finished.',
+  UNKNOWN_CHANNEL: 'The send names no channel this gateway runs (channel, or a telegram:/discord:/whatsapp: prefix on to).',
+  UNKNOWN_CHANNEL_ACCOUNT: 'No account of that channel is configured under channels.<platform> in config.yaml.',
+  RECIPIENT_NOT_ALLOWED: 'The chat is on no allowlist of its channel (and not a paired user under the pairing DM policy), so the gateway may not send to it.',
+  PAIRING_CODE_INVALID: 'No pending pairing request of that platform has this code (codes expire after an hour); each wrong code counts toward the lockout.',
+  PAIRING_LOCKED: 'Pairing approvals of that platform are locked after five wrong codes; wait until details.lockedUntil.',
 } as const;
 export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
 
