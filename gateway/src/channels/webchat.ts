@@ -35,13 +35,18 @@ export async function webchatCommand(ctx: MethodContext<'chat.send'>, params: Ch
   };
   const reply = await runCommand(commandCtx, command);
   const runId = `cmd-${params.idempotencyKey}`;
-  const entry = await ctx.commit(() => {
-    if (!reply) return undefined;
-    const session = store.sessions.ensure(key, DEFAULT_AGENT_ID, Date.now());
-    return store.transcripts.append(session.sessionId, {
-      role: 'assistant', content: [{ type: 'text', text: reply }], meta: { stopReason: 'command', label: `/${command.name}` },
-    }, Date.now());
+  const answer: ChatSendResult = { runId, status: 'completed' };
+  let entry: ReturnType<typeof store.transcripts.append> | undefined;
+  // The note and the request's recorded answer are one commit (the ledger records what it returns).
+  await ctx.commit(() => {
+    if (reply) {
+      const session = store.sessions.ensure(key, DEFAULT_AGENT_ID, Date.now());
+      entry = store.transcripts.append(session.sessionId, {
+        role: 'assistant', content: [{ type: 'text', text: reply }], meta: { stopReason: 'command', label: `/${command.name}` },
+      }, Date.now());
+    }
+    return answer;
   });
   if (entry) ctx.emit('chat', { runId, sessionKey: key, seq: 0, state: 'final', message: toMessage(entry), stopReason: 'command' });
-  return { runId, status: 'completed' };
+  return answer;
 }
