@@ -28,6 +28,8 @@ import type { ChannelAdapter, InboundEvent } from './types.js';
 
 /** Open messages replayed per start-up pass. */
 const REPLAY_BATCH = 500;
+/** A message left unanswered longer than this is not answered after a restart: its sender is told. */
+export const INBOUND_TTL_MS = 24 * 60 * 60_000;
 /** How long a replayed message whose run had ended waits for its outcome. */
 const OUTCOME_WAIT_MS = 10_000;
 
@@ -96,6 +98,7 @@ export class InboundPipeline {
 
   /** After a restart: processes every message that was acknowledged but not answered. */
   replay(): number {
+    this.expireStale();
     const open = this.deps.store.inbound.open(REPLAY_BATCH);
     for (const record of open) {
       const event = record.payload as InboundEvent | undefined;
@@ -103,6 +106,29 @@ export class InboundPipeline {
       else void this.deps.store.commit(() => this.deps.store.inbound.markFailed(record.id, 'no stored payload to replay', Date.now()));
     }
     return open.length;
+  }
+
+  /**
+   * Messages that waited longer than {@link INBOUND_TTL_MS} (the gateway was down): marked expired
+   * and their senders told, instead of an answer to something long gone — or silence.
+   */
+  private expireStale(): void {
+    const { store } = this.deps;
+    const now = Date.now();
+    try {
+      store.transaction(() => {
+        for (const record of store.inbound.expire(now - INBOUND_TTL_MS, now, REPLAY_BATCH)) {
+          const event = record.payload as InboundEvent | undefined;
+          if (!event?.chatId) continue;
+          const when = new Date(record.receivedAt).toISOString().replace('T', ' ').slice(0, 16);
+          this.deps.outbound.enqueueTextSync({ channel: record.channel, accountId: record.accountId, chatId: event.chatId },
+            `⚠️ I was offline and your message from ${when} UTC expired before I could answer it. Please send it again.`,
+            `expired:${record.id}`, { threadId: event.threadId, purpose: 'notice' });
+        }
+      });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not expire stale inbound messages');
+    }
   }
 
   /** Routes a run event to the reply of its run. */

@@ -26,6 +26,10 @@ import type { AdapterFactory, ChannelAdapter, WebhookHandler } from './types.js'
 
 /** Largest webhook body accepted (Telegram updates are far smaller). */
 const MAX_WEBHOOK_BODY = 1024 * 1024;
+/** Finished ledger rows are kept this long (to answer "was it delivered?"), then pruned. */
+export const LEDGER_RETENTION_MS = 7 * 24 * 60 * 60_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
+const PRUNE_BATCH = 5_000;
 
 /** What the service needs. */
 export interface ChannelServiceDeps {
@@ -62,6 +66,7 @@ export class ChannelService {
   private readonly entries = new Map<string, Entry>();
   private readonly log: Log;
   private unsubscribe: (() => void) | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -125,6 +130,9 @@ export class ChannelService {
     }
     this.unsubscribe = this.deps.runs.subscribeAll((event) => this.inbound.onRunEvent(event));
     this.outbound.start();
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
     const replayed = this.inbound.replay();
     if (replayed > 0) this.log.info({ replayed }, 'replaying messages a restart left unanswered');
   }
@@ -132,6 +140,7 @@ export class ChannelService {
   /** Stops everything; the ledgers keep what is pending. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.pruneTimer);
       await Promise.allSettled([...this.entries.values()].map((e) => e.supervisor.stop()));
       this.inbound.close();
       this.unsubscribe?.();
@@ -215,6 +224,18 @@ export class ChannelService {
     reply(res, status);
     return true;
   };
+
+  /** Deletes ledger rows finished more than {@link LEDGER_RETENTION_MS} ago (bounded batches). */
+  private prune(): void {
+    const before = Date.now() - LEDGER_RETENTION_MS;
+    try {
+      const store = this.deps.store;
+      const n = store.transaction(() => store.inbound.prune(before, PRUNE_BATCH) + store.outbound.prune(before, PRUNE_BATCH));
+      if (n > 0) this.log.debug({ pruned: n }, 'pruned finished channel ledger rows');
+    } catch (err) {
+      this.log.warn({ err }, 'could not prune the channel ledgers');
+    }
+  }
 
   private persistState(s: AdapterSupervisor): void {
     const st = s.status();
