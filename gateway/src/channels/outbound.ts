@@ -216,10 +216,17 @@ export class Outbound {
       if (payload.kind === 'edit') {
         const target = payload.messageId ?? (payload.targetKey ? this.store.channels.deliveryByKey(payload.targetKey)?.platformMessageId : undefined);
         if (target) {
-          await adapter.edit(d.chatId, target, payload.text, signal, payload.threadId);
-          return target;
+          try {
+            await adapter.edit(d.chatId, target, payload.text, signal, payload.threadId);
+            return target;
+          } catch (err) {
+            // A message that can no longer be edited (too old, deleted): the text goes out as one
+            // new message instead. Rate limits and network errors are retried as usual.
+            if (classify(err).retryable) throw err;
+            this.log.info({ deliveryId: d.id, err: describe(err) }, 'edit refused; sending the text as a new message');
+          }
         }
-        // The message to edit was never sent (it failed): send the text as a new message instead.
+        // The message to edit was never sent, or cannot be edited: send the text as a new message.
       }
       const sent = await adapter.send({ chatId: d.chatId, text: payload.text, ...(payload.threadId ? { threadId: payload.threadId } : {}), ...(payload.kind === 'text' && payload.replyTo ? { replyToMessageId: payload.replyTo } : {}) }, signal);
       return sent.messageId;

@@ -73,7 +73,10 @@ export class ChannelService {
   constructor(private readonly deps: ChannelServiceDeps) {
     this.log = deps.log.child({ ns: 'gateway:channels' });
     this.resolved = resolveChannels(deps.config);
-    for (const a of this.resolved.accounts) registerSecret(a.token);
+    for (const a of this.resolved.accounts) {
+      registerSecret(a.token);
+      registerSecret(a.webhook?.secret);
+    }
     this.pairing = new PairingService(deps.store);
     this.outbound = new Outbound(deps.store, {
       adapter: (channel, accountId) => {

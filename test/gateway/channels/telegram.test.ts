@@ -93,3 +93,34 @@ describe('telegram channel', () => {
     expect(gw.gateway.services.channels.status().channelAccounts.telegram[0].state).toBe('connected');
   });
 });
+
+describe('telegram streaming under edit trouble', () => {
+  it('keeps the final text when edits are rate-limited (retry_after honoured), in the same message', async () => {
+    await boot({ streaming: { editIntervalMs: 200 } });
+    tg.fail('editMessageText', { status: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1, times: 2 });
+    tg.message({ chatId: 42, text: 'edits are limited' });
+    await tg.waitFor((f) => (f.chat(42)[0]?.texts.at(-1) ?? '').includes('agent.model'), 15_000, 'final text');
+    expect(tg.chat(42)).toHaveLength(1);
+  });
+
+  it('falls back to one final message when the streamed message cannot be edited', async () => {
+    await boot({ streaming: { editIntervalMs: 200 } });
+    tg.fail('editMessageText', { status: 400, description: "Bad Request: message can't be edited", times: 50 });
+    tg.message({ chatId: 42, text: 'no edits at all' });
+    await tg.waitFor((f) => f.texts(42).some((t) => t.includes('agent.model')), 15_000, 'final text as a new message');
+    await new Promise((r) => setTimeout(r, 300));
+    const messages = tg.chat(42);
+    expect(messages).toHaveLength(2);
+    expect(messages[1].texts[0]).toMatch(/^Echo agent: no edits at all/);
+  });
+
+  it('shows tool progress lines (toolProgress: all) before the answer', async () => {
+    await boot({ streaming: { enabled: false }, toolProgress: 'all' });
+    gw.gateway.services.agentTools.register({ name: 'lookup', description: 'looks things up', parameters: { type: 'object', properties: {} }, run: async () => 'found it' });
+    tg.message({ chatId: 42, text: '/tool lookup {}' });
+    await tg.waitFor((f) => f.texts(42).some((t) => t.includes('tool lookup returned')), 15_000, 'answer after the tool');
+    const texts = tg.texts(42);
+    expect(texts[0]).toBe('🔧 lookup');
+    expect(texts[1]).toMatch(/tool lookup returned: found it/);
+  });
+});

@@ -22,6 +22,7 @@ const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, Gate
 /** What to do when the message content intent is missing. */
 export const INTENT_FIX = 'message content intent not granted: enable "Message Content Intent" for the bot in the Discord developer portal (Bot → Privileged Gateway Intents), then run switchboard channels start discord';
 
+/** One Discord bot account (see the file comment): gateway for inbound, REST for sends. */
 export class DiscordAdapter implements ChannelAdapter {
   readonly platform = 'discord' as const;
   readonly accountId: string;

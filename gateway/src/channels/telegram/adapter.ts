@@ -23,6 +23,7 @@ export const TELEGRAM_API_ROOT = 'https://api.telegram.org';
 /** How often webhook mode checks that its webhook is still the one set. */
 export const WEBHOOK_CHECK_MS = 5 * 60_000;
 
+/** One Telegram bot account (see the file comment): polling or webhook, sends, edits, typing. */
 export class TelegramAdapter implements ChannelAdapter {
   readonly platform = 'telegram' as const;
   readonly accountId: string;

@@ -38,6 +38,7 @@ export interface WhatsAppAdapterDeps extends AdapterDeps {
   socketFactory?: SocketFactory;
 }
 
+/** One linked WhatsApp account (see the file comment), QR-linkable. */
 export class WhatsAppAdapter implements ChannelAdapter, QrLinking {
   readonly platform = 'whatsapp' as const;
   readonly accountId: string;
