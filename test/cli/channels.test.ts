@@ -59,3 +59,34 @@ describe('switchboard channels / pairing', () => {
     expect(usage.code).toBe(2);
   });
 });
+
+describe('switchboard channels login whatsapp', () => {
+  it('draws the QR in the terminal and waits for the scan', async () => {
+    const { fakeWaFactory } = await import('../helpers/fake-whatsapp.js');
+    const { WhatsAppAdapter } = await import('../../gateway/src/channels/whatsapp/adapter.js');
+    const factory = fakeWaFactory((s) => setTimeout(() => s.showQr('2@cli-qr-ref,abc,def'), 20));
+    const gw = await startTestGateway({
+      auth: { mode: 'token' },
+      extra: { channels: { whatsapp: {} } as never, channelFactories: { whatsapp: (account, deps) => new WhatsAppAdapter(account, { ...deps, socketFactory: factory }) } },
+    });
+    try {
+      const env = { SWITCHBOARD_HOME: gw.stateDir, SWITCHBOARD_URL: gw.url };
+      const opened = (async () => {
+        const end = Date.now() + 10_000;
+        while (gw.gateway.services.channels.status().channelAccounts.whatsapp[0].detail?.includes('not linked') !== true && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 500));
+        factory.current().open();
+      })();
+      const r = await runCli(['channels', 'login', 'whatsapp', '--wait', '10'], env, 20_000);
+      await opened;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/[█▀▄]/);
+      expect(r.stdout).toContain('Linked devices');
+      expect(r.stdout).toContain('WhatsApp is linked and connected');
+      const usage = await runCli(['channels', 'login', 'telegram'], env);
+      expect(usage.code).toBe(2);
+    } finally {
+      await gw.close();
+    }
+  });
+});
