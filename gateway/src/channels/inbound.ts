@@ -30,6 +30,12 @@ import type { ChannelAdapter, InboundEvent } from './types.js';
 const REPLAY_BATCH = 500;
 /** A message left unanswered longer than this is not answered after a restart: its sender is told. */
 export const INBOUND_TTL_MS = 24 * 60 * 60_000;
+/** Messages of one chat held in memory for processing; more wait in the ledger for the sweep. */
+export const MAX_PENDING_PER_CHAT = 256;
+/** How often messages left in the ledger (over the cap) are picked up. */
+const SWEEP_EVERY_MS = 5_000;
+/** How long a message waits in the ledger before the sweep takes it (it may just be in flight). */
+const SWEEP_AFTER_MS = 2_000;
 /** How long a replayed message whose run had ended waits for its outcome. */
 const OUTCOME_WAIT_MS = 10_000;
 
@@ -57,6 +63,10 @@ export function submitKey(event: Pick<InboundEvent, 'platform' | 'accountId' | '
   return `${event.platform}:${event.accountId}:${event.chatId}:${event.messageId}`;
 }
 
+function chatKeyOf(event: Pick<InboundEvent, 'platform' | 'accountId' | 'chatId'>): string {
+  return `${event.platform}\u0000${event.accountId}\u0000${event.chatId}`;
+}
+
 /** Text for the agent: the message, or a note of what was attached. */
 function agentText(event: InboundEvent): string {
   const notes = event.media.map((m) => `[${m.kind}${m.fileName ? `: ${m.fileName}` : ''} attached]`);
@@ -77,8 +87,13 @@ function originOf(event: InboundEvent): RunOrigin {
 
 /** Inbound processing and the replies of the runs it started. */
 export class InboundPipeline {
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly chains = new Map<string, { tail: Promise<void>; pending: number }>();
+  /** Ledger ids scheduled in this process (so the sweep never schedules one twice). */
+  private readonly scheduled = new Set<number>();
+  /** Chats with messages left in the ledger: new ones queue behind them (via the sweep), keeping order. */
+  private readonly overflowed = new Set<string>();
   readonly replies = new Map<string, Reply>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly deps: InboundDeps) {}
@@ -92,20 +107,39 @@ export class InboundPipeline {
       if (!r.duplicate) store.inbound.markAcknowledged(r.record.id, now);
       return r;
     });
-    if (!duplicate) this.schedule(event, record.id);
+    if (!duplicate) this.schedule(event, record.id, undefined, false);
     return { duplicate };
   }
 
   /** After a restart: processes every message that was acknowledged but not answered. */
   replay(): number {
     this.expireStale();
-    const open = this.deps.store.inbound.open(REPLAY_BATCH);
-    for (const record of open) {
+    const n = this.sweep(Number.POSITIVE_INFINITY);
+    this.sweepTimer ??= setInterval(() => this.sweep(SWEEP_AFTER_MS), SWEEP_EVERY_MS);
+    this.sweepTimer.unref();
+    return n;
+  }
+
+  /** Schedules open messages not scheduled yet and older than `minAgeMs` (the whole backlog at start-up). */
+  private sweep(minAgeMs: number): number {
+    if (this.closed) return 0;
+    const now = Date.now();
+    let n = 0;
+    const full = new Set<string>();
+    for (const record of this.deps.store.inbound.open(REPLAY_BATCH)) {
+      if (this.scheduled.has(record.id)) continue;
+      // After start-up only messages never dispatched are picked up (a dispatched one has its run).
+      if (Number.isFinite(minAgeMs) && (record.status !== 'received' || now - record.receivedAt < minAgeMs)) continue;
       const event = record.payload as InboundEvent | undefined;
-      if (event && typeof event === 'object' && 'chatId' in event) this.schedule(event, record.id, record);
-      else void this.deps.store.commit(() => this.deps.store.inbound.markFailed(record.id, 'no stored payload to replay', Date.now()));
+      if (event && typeof event === 'object' && 'chatId' in event) {
+        if (this.schedule(event, record.id, record, true)) n++;
+        else full.add(chatKeyOf(event));
+      } else {
+        void this.deps.store.commit(() => this.deps.store.inbound.markFailed(record.id, 'no stored payload to replay', Date.now()));
+      }
     }
-    return open.length;
+    for (const key of [...this.overflowed]) if (!full.has(key)) this.overflowed.delete(key);
+    return n;
   }
 
   /**
@@ -142,19 +176,36 @@ export class InboundPipeline {
   /** Stops replies (no more sends); open messages are replayed after the restart. */
   close(): void {
     this.closed = true;
+    clearInterval(this.sweepTimer);
     for (const reply of this.replies.values()) reply.close();
     this.replies.clear();
   }
 
-  private schedule(event: InboundEvent, id: number, replayed?: InboundRecord): void {
-    const key = `${event.platform}\u0000${event.accountId}\u0000${event.chatId}`;
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.process(event, id, replayed)).catch((err) => {
+  /**
+   * Queues a message behind the others of its chat. Returns false when the chat already holds
+   * {@link MAX_PENDING_PER_CHAT} (a flood): the message stays in the ledger for the sweep.
+   */
+  private schedule(event: InboundEvent, id: number, replayed: InboundRecord | undefined, fromLedger: boolean): boolean {
+    const key = chatKeyOf(event);
+    const chain = this.chains.get(key) ?? { tail: Promise.resolve(), pending: 0 };
+    if (this.scheduled.has(id) || (!fromLedger && this.overflowed.has(key))) return false;
+    if (chain.pending >= MAX_PENDING_PER_CHAT) {
+      this.overflowed.add(key);
+      return false;
+    }
+    chain.pending++;
+    this.scheduled.add(id);
+    const tail = chain.tail.then(() => this.process(event, id, replayed)).catch((err) => {
       this.deps.log.error({ err, platform: event.platform, chatId: event.chatId }, 'inbound message processing failed');
       return this.deps.store.commit(() => this.deps.store.inbound.markFailed(id, err instanceof Error ? err.message : String(err), Date.now())).then(() => undefined, () => undefined);
+    }).finally(() => {
+      chain.pending--;
+      this.scheduled.delete(id);
+      if (chain.pending === 0 && this.chains.get(key) === chain) this.chains.delete(key);
     });
-    this.chains.set(key, next);
-    void next.finally(() => { if (this.chains.get(key) === next) this.chains.delete(key); });
+    chain.tail = tail;
+    this.chains.set(key, chain);
+    return true;
   }
 
   private async process(event: InboundEvent, id: number, replayed?: InboundRecord): Promise<void> {

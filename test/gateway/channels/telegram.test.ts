@@ -124,3 +124,4 @@ describe('telegram streaming under edit trouble', () => {
     expect(texts[1]).toMatch(/tool lookup returned: found it/);
   });
 });
+
