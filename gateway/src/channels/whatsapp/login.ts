@@ -8,7 +8,6 @@
  * (`connected: true`), or with the next QR when WhatsApp rotated it, or `connected: false` at the
  * timeout.
  */
-import QRCode from 'qrcode';
 import { GatewayError, type WebLoginStartResult, type WebLoginWaitResult } from '@switchboard/protocol';
 import { DEFAULT_ACCOUNT } from '../config.js';
 import type { ChannelService } from '../service.js';
@@ -21,6 +20,8 @@ const STEP_MS = 100;
 
 /** The QR as a PNG data URL and as block characters for a terminal. */
 export async function renderQr(qr: string): Promise<{ qrDataUrl: string; qrText: string }> {
+  // Loaded on first use: a gateway that never links WhatsApp never loads it.
+  const { default: QRCode } = await import('qrcode');
   const [qrDataUrl, qrText] = await Promise.all([
     QRCode.toDataURL(qr, { margin: 2, scale: 6 }),
     QRCode.toString(qr, { type: 'terminal', small: true }),
