@@ -1509,6 +1509,317 @@ enum class ExecApprovalRecordEndingVariant1(val value: String) {
 }
 
 @Serializable
+data class ChannelsStatusParams (
+    val channel: String? = null,
+    val probe: Boolean? = null,
+
+    @SerialName("timeoutMs")
+    val timeoutMS: Long? = null
+)
+
+@Serializable
+data class ChannelsStatusResult (
+    val channelAccounts: Map<String, List<ChannelAccountSnapshot>>,
+
+    @SerialName("channelDefaultAccountId")
+    val channelDefaultAccountID: Map<String, String>,
+
+    val channelLabels: Map<String, String>,
+    val channelOrder: List<String>,
+    val channels: JsonObject,
+    val ts: Long
+)
+
+@Serializable
+data class ChannelAccountSnapshot (
+    @SerialName("accountId")
+    val accountID: String,
+
+    val allowUnmentionedGroups: Boolean? = null,
+
+    @SerialName("baseUrl")
+    val baseURL: String? = null,
+
+    val configured: Boolean,
+    val connected: Boolean,
+    val detail: String? = null,
+    val dmPolicy: String? = null,
+    val enabled: Boolean,
+    val fix: String? = null,
+    val healthState: String,
+    val lastConnectedAt: Long? = null,
+    val lastError: String? = null,
+    val lastInboundAt: Long? = null,
+    val lastOutboundAt: Long? = null,
+    val lastStartAt: Long? = null,
+    val lastStopAt: Long? = null,
+    val linked: Boolean? = null,
+    val mode: String? = null,
+    val reconnectAttempts: Long,
+    val running: Boolean,
+    val since: Long,
+    val state: ChannelAccountSnapshotState,
+    val webhookPath: String? = null
+)
+
+@Serializable
+enum class ChannelAccountSnapshotState(val value: String) {
+    @SerialName("conflict") Conflict("conflict"),
+    @SerialName("connected") Connected("connected"),
+    @SerialName("degraded") Degraded("degraded"),
+    @SerialName("needs_relink") NeedsRelink("needs_relink"),
+    @SerialName("stopped") Stopped("stopped");
+}
+
+@Serializable
+data class ChannelsStartParams (
+    @SerialName("accountId")
+    val accountID: String? = null,
+
+    val channel: String
+)
+
+@Serializable
+data class ChannelsStartResult (
+    @SerialName("accountId")
+    val accountID: String,
+
+    val channel: String,
+    val started: Boolean
+)
+
+@Serializable
+data class ChannelsStopParams (
+    @SerialName("accountId")
+    val accountID: String? = null,
+
+    val channel: String
+)
+
+@Serializable
+data class ChannelsStopResult (
+    @SerialName("accountId")
+    val accountID: String,
+
+    val channel: String,
+    val stopped: Boolean
+)
+
+@Serializable
+data class SendParams (
+    @SerialName("accountId")
+    val accountID: String? = null,
+
+    @SerialName("agentId")
+    val agentID: String? = null,
+
+    val asVoice: Boolean? = null,
+    val buffer: String? = null,
+    val channel: String? = null,
+    val contentType: String? = null,
+    val filename: String? = null,
+    val forceDocument: Boolean? = null,
+    val gifPlayback: Boolean? = null,
+    val idempotencyKey: String,
+
+    @SerialName("mediaUrl")
+    val mediaURL: String? = null,
+
+    val mediaUrls: List<String>? = null,
+    val message: String? = null,
+    val parseMode: ParseMode? = null,
+
+    @SerialName("replyToId")
+    val replyToID: String? = null,
+
+    val sessionKey: String? = null,
+    val silent: Boolean? = null,
+
+    @SerialName("threadId")
+    val threadID: String? = null,
+
+    val to: String
+)
+
+@Serializable
+enum class ParseMode(val value: String) {
+    @SerialName("HTML") HTML("HTML");
+}
+
+@Serializable
+data class SendResult (
+    val channel: String,
+
+    @SerialName("chatId")
+    val chatID: String,
+
+    @SerialName("deliveryId")
+    val deliveryID: String,
+
+    val error: String? = null,
+
+    @SerialName("messageId")
+    val messageID: String? = null,
+
+    @SerialName("runId")
+    val runID: String,
+
+    val status: SendResultStatus
+)
+
+@Serializable
+enum class SendResultStatus(val value: String) {
+    @SerialName("failed") Failed("failed"),
+    @SerialName("queued") Queued("queued"),
+    @SerialName("sent") Sent("sent");
+}
+
+@Serializable
+data class WebLoginStartParams (
+    @SerialName("accountId")
+    val accountID: String? = null,
+
+    val force: Boolean? = null,
+
+    @SerialName("timeoutMs")
+    val timeoutMS: Long? = null,
+
+    val verbose: Boolean? = null
+)
+
+@Serializable
+data class WebLoginStartResult (
+    val connected: Boolean? = null,
+    val message: String,
+
+    @SerialName("qrDataUrl")
+    val qrDataURL: String? = null,
+
+    val qrText: String? = null,
+    val sessionKey: String? = null
+)
+
+@Serializable
+data class WebLoginWaitParams (
+    @SerialName("accountId")
+    val accountID: String? = null,
+
+    @SerialName("currentQrDataUrl")
+    val currentQrDataURL: String? = null,
+
+    @SerialName("timeoutMs")
+    val timeoutMS: Long? = null
+)
+
+@Serializable
+data class WebLoginWaitResult (
+    val connected: Boolean,
+    val message: String,
+
+    @SerialName("qrDataUrl")
+    val qrDataURL: String? = null,
+
+    val qrText: String? = null
+)
+
+@Serializable
+data class PairingListParams (
+    val platform: PairingPlatform? = null
+)
+
+@Serializable
+enum class PairingPlatform(val value: String) {
+    @SerialName("discord") Discord("discord"),
+    @SerialName("telegram") Telegram("telegram"),
+    @SerialName("whatsapp") Whatsapp("whatsapp");
+}
+
+@Serializable
+data class PairingListResult (
+    val limits: PairingListResultLimits,
+    val paired: List<PairedUser>,
+    val pending: List<PairingRequest>
+)
+
+@Serializable
+data class PairingListResultLimits (
+    @SerialName("lockoutMs")
+    val lockoutMS: Long,
+
+    val maxFailedApprovals: Long,
+    val pendingPerPlatform: Long,
+
+    @SerialName("requestIntervalMs")
+    val requestIntervalMS: Long,
+
+    @SerialName("ttlMs")
+    val ttlMS: Long
+)
+
+@Serializable
+data class PairedUser (
+    val approvedAt: Long,
+    val approvedBy: String? = null,
+    val displayName: String? = null,
+    val platform: String,
+
+    @SerialName("userId")
+    val userID: String
+)
+
+@Serializable
+data class PairingRequest (
+    @SerialName("accountId")
+    val accountID: String,
+
+    val createdAt: Long,
+    val displayName: String? = null,
+    val expiresAt: Long,
+    val platform: String,
+
+    @SerialName("requestId")
+    val requestID: String,
+
+    @SerialName("userId")
+    val userID: String
+)
+
+@Serializable
+data class PairingApproveParams (
+    val code: String,
+    val platform: PairingPlatform
+)
+
+@Serializable
+data class PairingApproveResult (
+    val displayName: String? = null,
+    val platform: String,
+
+    @SerialName("requestId")
+    val requestID: String,
+
+    @SerialName("userId")
+    val userID: String
+)
+
+@Serializable
+data class PairingRevokeParams (
+    val platform: PairingPlatform,
+
+    @SerialName("userId")
+    val userID: String
+)
+
+@Serializable
+data class PairingRevokeResult (
+    val platform: String,
+    val revoked: Boolean,
+
+    @SerialName("userId")
+    val userID: String
+)
+
+@Serializable
 data class ConnectChallenge (
     val nonce: String,
     val ts: Long
@@ -1760,6 +2071,30 @@ data class ExecApprovalResolvedEvent (
     val ts: Long
 )
 
+@Serializable
+data class ChannelsAlertEvent (
+    @SerialName("accountId")
+    val accountID: String,
+
+    val attempts: Long,
+    val channel: String,
+
+    @SerialName("chatId")
+    val chatID: String,
+
+    @SerialName("deliveryId")
+    val deliveryID: String,
+
+    val error: String,
+    val kind: Kind,
+    val ts: Long
+)
+
+@Serializable
+enum class Kind(val value: String) {
+    @SerialName("delivery_failed") DeliveryFailed("delivery_failed");
+}
+
 // ── Frames, methods and events (written by the generator from the protocol tables) ──
 
 /** The protocol version this gateway speaks. */
@@ -1833,7 +2168,16 @@ enum class GatewayMethod(val value: String) {
     @SerialName("node.runnerInventory.update") NodeRunnerInventoryUpdate("node.runnerInventory.update"),
     @SerialName("exec.approval.list") ExecApprovalList("exec.approval.list"),
     @SerialName("exec.approval.resolve") ExecApprovalResolve("exec.approval.resolve"),
-    @SerialName("exec.approval.history") ExecApprovalHistory("exec.approval.history");
+    @SerialName("exec.approval.history") ExecApprovalHistory("exec.approval.history"),
+    @SerialName("channels.status") ChannelsStatus("channels.status"),
+    @SerialName("channels.start") ChannelsStart("channels.start"),
+    @SerialName("channels.stop") ChannelsStop("channels.stop"),
+    @SerialName("send") Send("send"),
+    @SerialName("web.login.start") WebLoginStart("web.login.start"),
+    @SerialName("web.login.wait") WebLoginWait("web.login.wait"),
+    @SerialName("pairing.list") PairingList("pairing.list"),
+    @SerialName("pairing.approve") PairingApprove("pairing.approve"),
+    @SerialName("pairing.revoke") PairingRevoke("pairing.revoke");
 }
 
 /** Every event name in the event table. */
@@ -1853,5 +2197,6 @@ enum class GatewayEvent(val value: String) {
     @SerialName("node.invoke.request") NodeInvokeRequest("node.invoke.request"),
     @SerialName("node.invoke.cancel") NodeInvokeCancel("node.invoke.cancel"),
     @SerialName("exec.approval.requested") ExecApprovalRequested("exec.approval.requested"),
-    @SerialName("exec.approval.resolved") ExecApprovalResolved("exec.approval.resolved");
+    @SerialName("exec.approval.resolved") ExecApprovalResolved("exec.approval.resolved"),
+    @SerialName("channels.alert") ChannelsAlert("channels.alert");
 }

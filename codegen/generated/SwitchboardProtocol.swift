@@ -2997,6 +2997,598 @@ public enum ExecApprovalRecordEndingVariant1: String, Codable {
     case expired = "expired"
 }
 
+// MARK: - ChannelsStatusParams
+public struct ChannelsStatusParams: Codable {
+    public let channel: String?
+    public let probe: Bool?
+    public let timeoutMS: Int?
+
+    public enum CodingKeys: String, CodingKey {
+        case channel = "channel"
+        case probe = "probe"
+        case timeoutMS = "timeoutMs"
+    }
+
+    public init(channel: String?, probe: Bool?, timeoutMS: Int?) {
+        self.channel = channel
+        self.probe = probe
+        self.timeoutMS = timeoutMS
+    }
+}
+
+// MARK: - ChannelsStatusResult
+public struct ChannelsStatusResult: Codable {
+    public let channelAccounts: [String: [ChannelAccountSnapshot]]
+    public let channelDefaultAccountID: [String: String]
+    public let channelLabels: [String: String]
+    public let channelOrder: [String]
+    public let channels: [String: JSONAny]
+    public let ts: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case channelAccounts = "channelAccounts"
+        case channelDefaultAccountID = "channelDefaultAccountId"
+        case channelLabels = "channelLabels"
+        case channelOrder = "channelOrder"
+        case channels = "channels"
+        case ts = "ts"
+    }
+
+    public init(channelAccounts: [String: [ChannelAccountSnapshot]], channelDefaultAccountID: [String: String], channelLabels: [String: String], channelOrder: [String], channels: [String: JSONAny], ts: Int) {
+        self.channelAccounts = channelAccounts
+        self.channelDefaultAccountID = channelDefaultAccountID
+        self.channelLabels = channelLabels
+        self.channelOrder = channelOrder
+        self.channels = channels
+        self.ts = ts
+    }
+}
+
+// MARK: - ChannelAccountSnapshot
+public struct ChannelAccountSnapshot: Codable {
+    public let accountID: String
+    public let allowUnmentionedGroups: Bool?
+    public let baseURL: String?
+    public let configured: Bool
+    public let connected: Bool
+    public let detail: String?
+    public let dmPolicy: String?
+    public let enabled: Bool
+    public let fix: String?
+    public let healthState: String
+    public let lastConnectedAt: Int?
+    public let lastError: String?
+    public let lastInboundAt: Int?
+    public let lastOutboundAt: Int?
+    public let lastStartAt: Int?
+    public let lastStopAt: Int?
+    public let linked: Bool?
+    public let mode: String?
+    public let reconnectAttempts: Int
+    public let running: Bool
+    public let since: Int
+    public let state: ChannelAccountSnapshotState
+    public let webhookPath: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case allowUnmentionedGroups = "allowUnmentionedGroups"
+        case baseURL = "baseUrl"
+        case configured = "configured"
+        case connected = "connected"
+        case detail = "detail"
+        case dmPolicy = "dmPolicy"
+        case enabled = "enabled"
+        case fix = "fix"
+        case healthState = "healthState"
+        case lastConnectedAt = "lastConnectedAt"
+        case lastError = "lastError"
+        case lastInboundAt = "lastInboundAt"
+        case lastOutboundAt = "lastOutboundAt"
+        case lastStartAt = "lastStartAt"
+        case lastStopAt = "lastStopAt"
+        case linked = "linked"
+        case mode = "mode"
+        case reconnectAttempts = "reconnectAttempts"
+        case running = "running"
+        case since = "since"
+        case state = "state"
+        case webhookPath = "webhookPath"
+    }
+
+    public init(accountID: String, allowUnmentionedGroups: Bool?, baseURL: String?, configured: Bool, connected: Bool, detail: String?, dmPolicy: String?, enabled: Bool, fix: String?, healthState: String, lastConnectedAt: Int?, lastError: String?, lastInboundAt: Int?, lastOutboundAt: Int?, lastStartAt: Int?, lastStopAt: Int?, linked: Bool?, mode: String?, reconnectAttempts: Int, running: Bool, since: Int, state: ChannelAccountSnapshotState, webhookPath: String?) {
+        self.accountID = accountID
+        self.allowUnmentionedGroups = allowUnmentionedGroups
+        self.baseURL = baseURL
+        self.configured = configured
+        self.connected = connected
+        self.detail = detail
+        self.dmPolicy = dmPolicy
+        self.enabled = enabled
+        self.fix = fix
+        self.healthState = healthState
+        self.lastConnectedAt = lastConnectedAt
+        self.lastError = lastError
+        self.lastInboundAt = lastInboundAt
+        self.lastOutboundAt = lastOutboundAt
+        self.lastStartAt = lastStartAt
+        self.lastStopAt = lastStopAt
+        self.linked = linked
+        self.mode = mode
+        self.reconnectAttempts = reconnectAttempts
+        self.running = running
+        self.since = since
+        self.state = state
+        self.webhookPath = webhookPath
+    }
+}
+
+public enum ChannelAccountSnapshotState: String, Codable {
+    case conflict = "conflict"
+    case connected = "connected"
+    case degraded = "degraded"
+    case needsRelink = "needs_relink"
+    case stopped = "stopped"
+}
+
+// MARK: - ChannelsStartParams
+public struct ChannelsStartParams: Codable {
+    public let accountID: String?
+    public let channel: String
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case channel = "channel"
+    }
+
+    public init(accountID: String?, channel: String) {
+        self.accountID = accountID
+        self.channel = channel
+    }
+}
+
+// MARK: - ChannelsStartResult
+public struct ChannelsStartResult: Codable {
+    public let accountID: String
+    public let channel: String
+    public let started: Bool
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case channel = "channel"
+        case started = "started"
+    }
+
+    public init(accountID: String, channel: String, started: Bool) {
+        self.accountID = accountID
+        self.channel = channel
+        self.started = started
+    }
+}
+
+// MARK: - ChannelsStopParams
+public struct ChannelsStopParams: Codable {
+    public let accountID: String?
+    public let channel: String
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case channel = "channel"
+    }
+
+    public init(accountID: String?, channel: String) {
+        self.accountID = accountID
+        self.channel = channel
+    }
+}
+
+// MARK: - ChannelsStopResult
+public struct ChannelsStopResult: Codable {
+    public let accountID: String
+    public let channel: String
+    public let stopped: Bool
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case channel = "channel"
+        case stopped = "stopped"
+    }
+
+    public init(accountID: String, channel: String, stopped: Bool) {
+        self.accountID = accountID
+        self.channel = channel
+        self.stopped = stopped
+    }
+}
+
+// MARK: - SendParams
+public struct SendParams: Codable {
+    public let accountID: String?
+    public let agentID: String?
+    public let asVoice: Bool?
+    public let buffer: String?
+    public let channel: String?
+    public let contentType: String?
+    public let filename: String?
+    public let forceDocument: Bool?
+    public let gifPlayback: Bool?
+    public let idempotencyKey: String
+    public let mediaURL: String?
+    public let mediaUrls: [String]?
+    public let message: String?
+    public let parseMode: ParseMode?
+    public let replyToID: String?
+    public let sessionKey: String?
+    public let silent: Bool?
+    public let threadID: String?
+    public let to: String
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case agentID = "agentId"
+        case asVoice = "asVoice"
+        case buffer = "buffer"
+        case channel = "channel"
+        case contentType = "contentType"
+        case filename = "filename"
+        case forceDocument = "forceDocument"
+        case gifPlayback = "gifPlayback"
+        case idempotencyKey = "idempotencyKey"
+        case mediaURL = "mediaUrl"
+        case mediaUrls = "mediaUrls"
+        case message = "message"
+        case parseMode = "parseMode"
+        case replyToID = "replyToId"
+        case sessionKey = "sessionKey"
+        case silent = "silent"
+        case threadID = "threadId"
+        case to = "to"
+    }
+
+    public init(accountID: String?, agentID: String?, asVoice: Bool?, buffer: String?, channel: String?, contentType: String?, filename: String?, forceDocument: Bool?, gifPlayback: Bool?, idempotencyKey: String, mediaURL: String?, mediaUrls: [String]?, message: String?, parseMode: ParseMode?, replyToID: String?, sessionKey: String?, silent: Bool?, threadID: String?, to: String) {
+        self.accountID = accountID
+        self.agentID = agentID
+        self.asVoice = asVoice
+        self.buffer = buffer
+        self.channel = channel
+        self.contentType = contentType
+        self.filename = filename
+        self.forceDocument = forceDocument
+        self.gifPlayback = gifPlayback
+        self.idempotencyKey = idempotencyKey
+        self.mediaURL = mediaURL
+        self.mediaUrls = mediaUrls
+        self.message = message
+        self.parseMode = parseMode
+        self.replyToID = replyToID
+        self.sessionKey = sessionKey
+        self.silent = silent
+        self.threadID = threadID
+        self.to = to
+    }
+}
+
+public enum ParseMode: String, Codable {
+    case html = "HTML"
+}
+
+// MARK: - SendResult
+public struct SendResult: Codable {
+    public let channel: String
+    public let chatID: String
+    public let deliveryID: String
+    public let error: String?
+    public let messageID: String?
+    public let runID: String
+    public let status: SendResultStatus
+
+    public enum CodingKeys: String, CodingKey {
+        case channel = "channel"
+        case chatID = "chatId"
+        case deliveryID = "deliveryId"
+        case error = "error"
+        case messageID = "messageId"
+        case runID = "runId"
+        case status = "status"
+    }
+
+    public init(channel: String, chatID: String, deliveryID: String, error: String?, messageID: String?, runID: String, status: SendResultStatus) {
+        self.channel = channel
+        self.chatID = chatID
+        self.deliveryID = deliveryID
+        self.error = error
+        self.messageID = messageID
+        self.runID = runID
+        self.status = status
+    }
+}
+
+public enum SendResultStatus: String, Codable {
+    case failed = "failed"
+    case queued = "queued"
+    case sent = "sent"
+}
+
+// MARK: - WebLoginStartParams
+public struct WebLoginStartParams: Codable {
+    public let accountID: String?
+    public let force: Bool?
+    public let timeoutMS: Int?
+    public let verbose: Bool?
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case force = "force"
+        case timeoutMS = "timeoutMs"
+        case verbose = "verbose"
+    }
+
+    public init(accountID: String?, force: Bool?, timeoutMS: Int?, verbose: Bool?) {
+        self.accountID = accountID
+        self.force = force
+        self.timeoutMS = timeoutMS
+        self.verbose = verbose
+    }
+}
+
+// MARK: - WebLoginStartResult
+public struct WebLoginStartResult: Codable {
+    public let connected: Bool?
+    public let message: String
+    public let qrDataURL: String?
+    public let qrText: String?
+    public let sessionKey: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case connected = "connected"
+        case message = "message"
+        case qrDataURL = "qrDataUrl"
+        case qrText = "qrText"
+        case sessionKey = "sessionKey"
+    }
+
+    public init(connected: Bool?, message: String, qrDataURL: String?, qrText: String?, sessionKey: String?) {
+        self.connected = connected
+        self.message = message
+        self.qrDataURL = qrDataURL
+        self.qrText = qrText
+        self.sessionKey = sessionKey
+    }
+}
+
+// MARK: - WebLoginWaitParams
+public struct WebLoginWaitParams: Codable {
+    public let accountID: String?
+    public let currentQrDataURL: String?
+    public let timeoutMS: Int?
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case currentQrDataURL = "currentQrDataUrl"
+        case timeoutMS = "timeoutMs"
+    }
+
+    public init(accountID: String?, currentQrDataURL: String?, timeoutMS: Int?) {
+        self.accountID = accountID
+        self.currentQrDataURL = currentQrDataURL
+        self.timeoutMS = timeoutMS
+    }
+}
+
+// MARK: - WebLoginWaitResult
+public struct WebLoginWaitResult: Codable {
+    public let connected: Bool
+    public let message: String
+    public let qrDataURL: String?
+    public let qrText: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case connected = "connected"
+        case message = "message"
+        case qrDataURL = "qrDataUrl"
+        case qrText = "qrText"
+    }
+
+    public init(connected: Bool, message: String, qrDataURL: String?, qrText: String?) {
+        self.connected = connected
+        self.message = message
+        self.qrDataURL = qrDataURL
+        self.qrText = qrText
+    }
+}
+
+// MARK: - PairingListParams
+public struct PairingListParams: Codable {
+    public let platform: PairingPlatform?
+
+    public enum CodingKeys: String, CodingKey {
+        case platform = "platform"
+    }
+
+    public init(platform: PairingPlatform?) {
+        self.platform = platform
+    }
+}
+
+public enum PairingPlatform: String, Codable {
+    case discord = "discord"
+    case telegram = "telegram"
+    case whatsapp = "whatsapp"
+}
+
+// MARK: - PairingListResult
+public struct PairingListResult: Codable {
+    public let limits: PairingListResultLimits
+    public let paired: [PairedUser]
+    public let pending: [PairingRequest]
+
+    public enum CodingKeys: String, CodingKey {
+        case limits = "limits"
+        case paired = "paired"
+        case pending = "pending"
+    }
+
+    public init(limits: PairingListResultLimits, paired: [PairedUser], pending: [PairingRequest]) {
+        self.limits = limits
+        self.paired = paired
+        self.pending = pending
+    }
+}
+
+// MARK: - PairingListResultLimits
+public struct PairingListResultLimits: Codable {
+    public let lockoutMS: Int
+    public let maxFailedApprovals: Int
+    public let pendingPerPlatform: Int
+    public let requestIntervalMS: Int
+    public let ttlMS: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case lockoutMS = "lockoutMs"
+        case maxFailedApprovals = "maxFailedApprovals"
+        case pendingPerPlatform = "pendingPerPlatform"
+        case requestIntervalMS = "requestIntervalMs"
+        case ttlMS = "ttlMs"
+    }
+
+    public init(lockoutMS: Int, maxFailedApprovals: Int, pendingPerPlatform: Int, requestIntervalMS: Int, ttlMS: Int) {
+        self.lockoutMS = lockoutMS
+        self.maxFailedApprovals = maxFailedApprovals
+        self.pendingPerPlatform = pendingPerPlatform
+        self.requestIntervalMS = requestIntervalMS
+        self.ttlMS = ttlMS
+    }
+}
+
+// MARK: - PairedUser
+public struct PairedUser: Codable {
+    public let approvedAt: Int
+    public let approvedBy: String?
+    public let displayName: String?
+    public let platform: String
+    public let userID: String
+
+    public enum CodingKeys: String, CodingKey {
+        case approvedAt = "approvedAt"
+        case approvedBy = "approvedBy"
+        case displayName = "displayName"
+        case platform = "platform"
+        case userID = "userId"
+    }
+
+    public init(approvedAt: Int, approvedBy: String?, displayName: String?, platform: String, userID: String) {
+        self.approvedAt = approvedAt
+        self.approvedBy = approvedBy
+        self.displayName = displayName
+        self.platform = platform
+        self.userID = userID
+    }
+}
+
+// MARK: - PairingRequest
+public struct PairingRequest: Codable {
+    public let accountID: String
+    public let createdAt: Int
+    public let displayName: String?
+    public let expiresAt: Int
+    public let platform: String
+    public let requestID: String
+    public let userID: String
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case createdAt = "createdAt"
+        case displayName = "displayName"
+        case expiresAt = "expiresAt"
+        case platform = "platform"
+        case requestID = "requestId"
+        case userID = "userId"
+    }
+
+    public init(accountID: String, createdAt: Int, displayName: String?, expiresAt: Int, platform: String, requestID: String, userID: String) {
+        self.accountID = accountID
+        self.createdAt = createdAt
+        self.displayName = displayName
+        self.expiresAt = expiresAt
+        self.platform = platform
+        self.requestID = requestID
+        self.userID = userID
+    }
+}
+
+// MARK: - PairingApproveParams
+public struct PairingApproveParams: Codable {
+    public let code: String
+    public let platform: PairingPlatform
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case platform = "platform"
+    }
+
+    public init(code: String, platform: PairingPlatform) {
+        self.code = code
+        self.platform = platform
+    }
+}
+
+// MARK: - PairingApproveResult
+public struct PairingApproveResult: Codable {
+    public let displayName: String?
+    public let platform: String
+    public let requestID: String
+    public let userID: String
+
+    public enum CodingKeys: String, CodingKey {
+        case displayName = "displayName"
+        case platform = "platform"
+        case requestID = "requestId"
+        case userID = "userId"
+    }
+
+    public init(displayName: String?, platform: String, requestID: String, userID: String) {
+        self.displayName = displayName
+        self.platform = platform
+        self.requestID = requestID
+        self.userID = userID
+    }
+}
+
+// MARK: - PairingRevokeParams
+public struct PairingRevokeParams: Codable {
+    public let platform: PairingPlatform
+    public let userID: String
+
+    public enum CodingKeys: String, CodingKey {
+        case platform = "platform"
+        case userID = "userId"
+    }
+
+    public init(platform: PairingPlatform, userID: String) {
+        self.platform = platform
+        self.userID = userID
+    }
+}
+
+// MARK: - PairingRevokeResult
+public struct PairingRevokeResult: Codable {
+    public let platform: String
+    public let revoked: Bool
+    public let userID: String
+
+    public enum CodingKeys: String, CodingKey {
+        case platform = "platform"
+        case revoked = "revoked"
+        case userID = "userId"
+    }
+
+    public init(platform: String, revoked: Bool, userID: String) {
+        self.platform = platform
+        self.revoked = revoked
+        self.userID = userID
+    }
+}
+
 // MARK: - ConnectChallenge
 public struct ConnectChallenge: Codable {
     public let nonce: String
@@ -3487,6 +4079,44 @@ public struct ExecApprovalResolvedEvent: Codable {
     }
 }
 
+// MARK: - ChannelsAlertEvent
+public struct ChannelsAlertEvent: Codable {
+    public let accountID: String
+    public let attempts: Int
+    public let channel: String
+    public let chatID: String
+    public let deliveryID: String
+    public let error: String
+    public let kind: Kind
+    public let ts: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case accountID = "accountId"
+        case attempts = "attempts"
+        case channel = "channel"
+        case chatID = "chatId"
+        case deliveryID = "deliveryId"
+        case error = "error"
+        case kind = "kind"
+        case ts = "ts"
+    }
+
+    public init(accountID: String, attempts: Int, channel: String, chatID: String, deliveryID: String, error: String, kind: Kind, ts: Int) {
+        self.accountID = accountID
+        self.attempts = attempts
+        self.channel = channel
+        self.chatID = chatID
+        self.deliveryID = deliveryID
+        self.error = error
+        self.kind = kind
+        self.ts = ts
+    }
+}
+
+public enum Kind: String, Codable {
+    case deliveryFailed = "delivery_failed"
+}
+
 public typealias SystemPresenceResult = [PresenceEntry]
 public typealias ExecApprovalListResult = [ExecApprovalEntry]
 
@@ -3808,6 +4438,15 @@ public enum GatewayMethod: String, Codable, CaseIterable {
     case execApprovalList = "exec.approval.list"
     case execApprovalResolve = "exec.approval.resolve"
     case execApprovalHistory = "exec.approval.history"
+    case channelsStatus = "channels.status"
+    case channelsStart = "channels.start"
+    case channelsStop = "channels.stop"
+    case send = "send"
+    case webLoginStart = "web.login.start"
+    case webLoginWait = "web.login.wait"
+    case pairingList = "pairing.list"
+    case pairingApprove = "pairing.approve"
+    case pairingRevoke = "pairing.revoke"
 }
 
 /// Every event name in the event table.
@@ -3827,4 +4466,5 @@ public enum GatewayEvent: String, Codable, CaseIterable {
     case nodeInvokeCancel = "node.invoke.cancel"
     case execApprovalRequested = "exec.approval.requested"
     case execApprovalResolved = "exec.approval.resolved"
+    case channelsAlert = "channels.alert"
 }

@@ -38,6 +38,9 @@ export type ExecApprovalRequestRequestedBy = "agent" | "operator";
 export type ExecApprovalListResult = ExecApprovalEntry[];
 export type ExecApprovalResolveParamsDecision = "allow-once" | "allow-always" | "deny";
 export type ExecApprovalRecordEndingVariant1 = "decided" | "expired" | "cancelled";
+export type ChannelAccountSnapshotState = "connected" | "degraded" | "needs_relink" | "conflict" | "stopped";
+export type SendResultStatus = "sent" | "queued" | "failed";
+export type PairingPlatform = "telegram" | "discord" | "whatsapp";
 export type ChatEvent = ChatEventVariant1 | ChatEventVariant2 | ChatEventVariant3 | ChatEventVariant4;
 export type GatewayFrame = RequestFrame | ResponseFrame | EventFrame;
 
@@ -183,6 +186,42 @@ export interface SwitchboardProtocol {
       params: ExecApprovalHistoryParams;
       result: ExecApprovalHistoryResult;
     };
+    "channels.status": {
+      params: ChannelsStatusParams;
+      result: ChannelsStatusResult;
+    };
+    "channels.start": {
+      params: ChannelsStartParams;
+      result: ChannelsStartResult;
+    };
+    "channels.stop": {
+      params: ChannelsStopParams;
+      result: ChannelsStopResult;
+    };
+    send: {
+      params: SendParams;
+      result: SendResult;
+    };
+    "web.login.start": {
+      params: WebLoginStartParams;
+      result: WebLoginStartResult;
+    };
+    "web.login.wait": {
+      params: WebLoginWaitParams;
+      result: WebLoginWaitResult;
+    };
+    "pairing.list": {
+      params: PairingListParams;
+      result: PairingListResult;
+    };
+    "pairing.approve": {
+      params: PairingApproveParams;
+      result: PairingApproveResult;
+    };
+    "pairing.revoke": {
+      params: PairingRevokeParams;
+      result: PairingRevokeResult;
+    };
   };
   events: {
     "connect.challenge": ConnectChallenge;
@@ -200,6 +239,7 @@ export interface SwitchboardProtocol {
     "node.invoke.cancel": NodeInvokeCancelEvent;
     "exec.approval.requested": ExecApprovalEntry;
     "exec.approval.resolved": ExecApprovalResolvedEvent;
+    "channels.alert": ChannelsAlertEvent;
   };
 }
 export interface ConnectParams {
@@ -1056,6 +1096,174 @@ export interface ExecApprovalRecord {
   resolvedBy?: string;
   resolvedAtMs?: number;
 }
+export interface ChannelsStatusParams {
+  probe?: boolean;
+  timeoutMs?: number;
+  channel?: string;
+}
+export interface ChannelsStatusResult {
+  ts: number;
+  channelOrder: string[];
+  channelLabels: {
+    [k: string]: string;
+  };
+  channels: {
+    [k: string]: unknown;
+  };
+  channelAccounts: {
+    [k: string]: ChannelAccountSnapshot[];
+  };
+  channelDefaultAccountId: {
+    [k: string]: string;
+  };
+}
+export interface ChannelAccountSnapshot {
+  accountId: string;
+  enabled: boolean;
+  configured: boolean;
+  linked?: boolean;
+  running: boolean;
+  connected: boolean;
+  reconnectAttempts: number;
+  lastConnectedAt?: number | null;
+  lastError?: string | null;
+  healthState: string;
+  lastStartAt?: number | null;
+  lastStopAt?: number | null;
+  lastInboundAt?: number | null;
+  lastOutboundAt?: number | null;
+  mode?: string;
+  dmPolicy?: string;
+  baseUrl?: string;
+  webhookPath?: string | null;
+  allowUnmentionedGroups?: boolean;
+  state: ChannelAccountSnapshotState;
+  detail?: string;
+  fix?: string;
+  since: number;
+}
+export interface ChannelsStartParams {
+  channel: string;
+  accountId?: string;
+}
+export interface ChannelsStartResult {
+  channel: string;
+  accountId: string;
+  started: boolean;
+}
+export interface ChannelsStopParams {
+  channel: string;
+  accountId?: string;
+}
+export interface ChannelsStopResult {
+  channel: string;
+  accountId: string;
+  stopped: boolean;
+}
+export interface SendParams {
+  to: string;
+  message?: string;
+  mediaUrl?: string;
+  mediaUrls?: string[];
+  buffer?: string;
+  filename?: string;
+  contentType?: string;
+  asVoice?: boolean;
+  gifPlayback?: boolean;
+  channel?: string;
+  accountId?: string;
+  agentId?: string;
+  replyToId?: string;
+  threadId?: string;
+  forceDocument?: boolean;
+  silent?: boolean;
+  parseMode?: "HTML";
+  sessionKey?: string;
+  idempotencyKey: string;
+}
+export interface SendResult {
+  runId: string;
+  messageId?: string;
+  channel: string;
+  chatId: string;
+  deliveryId: string;
+  status: SendResultStatus;
+  error?: string;
+}
+export interface WebLoginStartParams {
+  force?: boolean;
+  timeoutMs?: number;
+  verbose?: boolean;
+  accountId?: string;
+}
+export interface WebLoginStartResult {
+  qrDataUrl?: string;
+  message: string;
+  connected?: boolean;
+  sessionKey?: string;
+  qrText?: string;
+}
+export interface WebLoginWaitParams {
+  timeoutMs?: number;
+  accountId?: string;
+  currentQrDataUrl?: string;
+}
+export interface WebLoginWaitResult {
+  connected: boolean;
+  message: string;
+  qrDataUrl?: string;
+  qrText?: string;
+}
+export interface PairingListParams {
+  platform?: PairingPlatform;
+}
+export interface PairingListResult {
+  pending: PairingRequest[];
+  paired: PairedUser[];
+  limits: PairingListResultLimits;
+}
+export interface PairingRequest {
+  requestId: string;
+  platform: string;
+  accountId: string;
+  userId: string;
+  displayName?: string;
+  createdAt: number;
+  expiresAt: number;
+}
+export interface PairedUser {
+  platform: string;
+  userId: string;
+  displayName?: string;
+  approvedAt: number;
+  approvedBy?: string;
+}
+export interface PairingListResultLimits {
+  ttlMs: number;
+  pendingPerPlatform: number;
+  requestIntervalMs: number;
+  maxFailedApprovals: number;
+  lockoutMs: number;
+}
+export interface PairingApproveParams {
+  platform: PairingPlatform;
+  code: string;
+}
+export interface PairingApproveResult {
+  platform: string;
+  userId: string;
+  displayName?: string;
+  requestId: string;
+}
+export interface PairingRevokeParams {
+  platform: PairingPlatform;
+  userId: string;
+}
+export interface PairingRevokeResult {
+  platform: string;
+  userId: string;
+  revoked: boolean;
+}
 export interface ConnectChallenge {
   nonce: string;
   ts: number;
@@ -1176,6 +1384,16 @@ export interface ExecApprovalResolvedEvent {
   resolvedBy?: string;
   ts: number;
   request: ExecApprovalRequest;
+}
+export interface ChannelsAlertEvent {
+  kind: "delivery_failed";
+  channel: string;
+  accountId: string;
+  chatId: string;
+  deliveryId: string;
+  error: string;
+  attempts: number;
+  ts: number;
 }
 export interface RequestFrame {
   type: "req";

@@ -3666,6 +3666,720 @@ class ExecApprovalHistoryResult:
 
 
 @dataclass
+class ChannelsStatusParams:
+    channel: Optional[str] = None
+    probe: Optional[bool] = None
+    timeout_ms: Optional[int] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsStatusParams':
+        assert isinstance(obj, dict)
+        channel = from_union([from_str, from_none], obj.get("channel"))
+        probe = from_union([from_bool, from_none], obj.get("probe"))
+        timeout_ms = from_union([from_int, from_none], obj.get("timeoutMs"))
+        return ChannelsStatusParams(channel, probe, timeout_ms)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        if self.channel is not None:
+            result["channel"] = from_union([from_str, from_none], self.channel)
+        if self.probe is not None:
+            result["probe"] = from_union([from_bool, from_none], self.probe)
+        if self.timeout_ms is not None:
+            result["timeoutMs"] = from_union([from_int, from_none], self.timeout_ms)
+        return result
+
+
+class ChannelAccountSnapshotState(Enum):
+    CONFLICT = "conflict"
+    CONNECTED = "connected"
+    DEGRADED = "degraded"
+    NEEDS_RELINK = "needs_relink"
+    STOPPED = "stopped"
+
+
+@dataclass
+class ChannelAccountSnapshot:
+    account_id: str
+    configured: bool
+    connected: bool
+    enabled: bool
+    health_state: str
+    reconnect_attempts: int
+    running: bool
+    since: int
+    state: ChannelAccountSnapshotState
+    allow_unmentioned_groups: Optional[bool] = None
+    base_url: Optional[str] = None
+    detail: Optional[str] = None
+    dm_policy: Optional[str] = None
+    fix: Optional[str] = None
+    last_connected_at: Optional[int] = None
+    last_error: Optional[str] = None
+    last_inbound_at: Optional[int] = None
+    last_outbound_at: Optional[int] = None
+    last_start_at: Optional[int] = None
+    last_stop_at: Optional[int] = None
+    linked: Optional[bool] = None
+    mode: Optional[str] = None
+    webhook_path: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelAccountSnapshot':
+        assert isinstance(obj, dict)
+        account_id = from_str(obj.get("accountId"))
+        configured = from_bool(obj.get("configured"))
+        connected = from_bool(obj.get("connected"))
+        enabled = from_bool(obj.get("enabled"))
+        health_state = from_str(obj.get("healthState"))
+        reconnect_attempts = from_int(obj.get("reconnectAttempts"))
+        running = from_bool(obj.get("running"))
+        since = from_int(obj.get("since"))
+        state = ChannelAccountSnapshotState(obj.get("state"))
+        allow_unmentioned_groups = from_union([from_bool, from_none], obj.get("allowUnmentionedGroups"))
+        base_url = from_union([from_str, from_none], obj.get("baseUrl"))
+        detail = from_union([from_str, from_none], obj.get("detail"))
+        dm_policy = from_union([from_str, from_none], obj.get("dmPolicy"))
+        fix = from_union([from_str, from_none], obj.get("fix"))
+        last_connected_at = from_union([from_int, from_none], obj.get("lastConnectedAt"))
+        last_error = from_union([from_none, from_str], obj.get("lastError"))
+        last_inbound_at = from_union([from_int, from_none], obj.get("lastInboundAt"))
+        last_outbound_at = from_union([from_int, from_none], obj.get("lastOutboundAt"))
+        last_start_at = from_union([from_int, from_none], obj.get("lastStartAt"))
+        last_stop_at = from_union([from_int, from_none], obj.get("lastStopAt"))
+        linked = from_union([from_bool, from_none], obj.get("linked"))
+        mode = from_union([from_str, from_none], obj.get("mode"))
+        webhook_path = from_union([from_none, from_str], obj.get("webhookPath"))
+        return ChannelAccountSnapshot(account_id, configured, connected, enabled, health_state, reconnect_attempts, running, since, state, allow_unmentioned_groups, base_url, detail, dm_policy, fix, last_connected_at, last_error, last_inbound_at, last_outbound_at, last_start_at, last_stop_at, linked, mode, webhook_path)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["accountId"] = from_str(self.account_id)
+        result["configured"] = from_bool(self.configured)
+        result["connected"] = from_bool(self.connected)
+        result["enabled"] = from_bool(self.enabled)
+        result["healthState"] = from_str(self.health_state)
+        result["reconnectAttempts"] = from_int(self.reconnect_attempts)
+        result["running"] = from_bool(self.running)
+        result["since"] = from_int(self.since)
+        result["state"] = to_enum(ChannelAccountSnapshotState, self.state)
+        if self.allow_unmentioned_groups is not None:
+            result["allowUnmentionedGroups"] = from_union([from_bool, from_none], self.allow_unmentioned_groups)
+        if self.base_url is not None:
+            result["baseUrl"] = from_union([from_str, from_none], self.base_url)
+        if self.detail is not None:
+            result["detail"] = from_union([from_str, from_none], self.detail)
+        if self.dm_policy is not None:
+            result["dmPolicy"] = from_union([from_str, from_none], self.dm_policy)
+        if self.fix is not None:
+            result["fix"] = from_union([from_str, from_none], self.fix)
+        if self.last_connected_at is not None:
+            result["lastConnectedAt"] = from_union([from_int, from_none], self.last_connected_at)
+        if self.last_error is not None:
+            result["lastError"] = from_union([from_none, from_str], self.last_error)
+        if self.last_inbound_at is not None:
+            result["lastInboundAt"] = from_union([from_int, from_none], self.last_inbound_at)
+        if self.last_outbound_at is not None:
+            result["lastOutboundAt"] = from_union([from_int, from_none], self.last_outbound_at)
+        if self.last_start_at is not None:
+            result["lastStartAt"] = from_union([from_int, from_none], self.last_start_at)
+        if self.last_stop_at is not None:
+            result["lastStopAt"] = from_union([from_int, from_none], self.last_stop_at)
+        if self.linked is not None:
+            result["linked"] = from_union([from_bool, from_none], self.linked)
+        if self.mode is not None:
+            result["mode"] = from_union([from_str, from_none], self.mode)
+        if self.webhook_path is not None:
+            result["webhookPath"] = from_union([from_none, from_str], self.webhook_path)
+        return result
+
+
+@dataclass
+class ChannelsStatusResult:
+    channel_accounts: Dict[str, List[ChannelAccountSnapshot]]
+    channel_default_account_id: Dict[str, str]
+    channel_labels: Dict[str, str]
+    channel_order: List[str]
+    channels: Dict[str, Any]
+    ts: int
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsStatusResult':
+        assert isinstance(obj, dict)
+        channel_accounts = from_dict(lambda x: from_list(ChannelAccountSnapshot.from_dict, x), obj.get("channelAccounts"))
+        channel_default_account_id = from_dict(from_str, obj.get("channelDefaultAccountId"))
+        channel_labels = from_dict(from_str, obj.get("channelLabels"))
+        channel_order = from_list(from_str, obj.get("channelOrder"))
+        channels = from_dict(lambda x: x, obj.get("channels"))
+        ts = from_int(obj.get("ts"))
+        return ChannelsStatusResult(channel_accounts, channel_default_account_id, channel_labels, channel_order, channels, ts)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["channelAccounts"] = from_dict(lambda x: from_list(lambda x: to_class(ChannelAccountSnapshot, x), x), self.channel_accounts)
+        result["channelDefaultAccountId"] = from_dict(from_str, self.channel_default_account_id)
+        result["channelLabels"] = from_dict(from_str, self.channel_labels)
+        result["channelOrder"] = from_list(from_str, self.channel_order)
+        result["channels"] = from_dict(lambda x: x, self.channels)
+        result["ts"] = from_int(self.ts)
+        return result
+
+
+@dataclass
+class ChannelsStartParams:
+    channel: str
+    account_id: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsStartParams':
+        assert isinstance(obj, dict)
+        channel = from_str(obj.get("channel"))
+        account_id = from_union([from_str, from_none], obj.get("accountId"))
+        return ChannelsStartParams(channel, account_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["channel"] = from_str(self.channel)
+        if self.account_id is not None:
+            result["accountId"] = from_union([from_str, from_none], self.account_id)
+        return result
+
+
+@dataclass
+class ChannelsStartResult:
+    account_id: str
+    channel: str
+    started: bool
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsStartResult':
+        assert isinstance(obj, dict)
+        account_id = from_str(obj.get("accountId"))
+        channel = from_str(obj.get("channel"))
+        started = from_bool(obj.get("started"))
+        return ChannelsStartResult(account_id, channel, started)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["accountId"] = from_str(self.account_id)
+        result["channel"] = from_str(self.channel)
+        result["started"] = from_bool(self.started)
+        return result
+
+
+@dataclass
+class ChannelsStopParams:
+    channel: str
+    account_id: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsStopParams':
+        assert isinstance(obj, dict)
+        channel = from_str(obj.get("channel"))
+        account_id = from_union([from_str, from_none], obj.get("accountId"))
+        return ChannelsStopParams(channel, account_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["channel"] = from_str(self.channel)
+        if self.account_id is not None:
+            result["accountId"] = from_union([from_str, from_none], self.account_id)
+        return result
+
+
+@dataclass
+class ChannelsStopResult:
+    account_id: str
+    channel: str
+    stopped: bool
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsStopResult':
+        assert isinstance(obj, dict)
+        account_id = from_str(obj.get("accountId"))
+        channel = from_str(obj.get("channel"))
+        stopped = from_bool(obj.get("stopped"))
+        return ChannelsStopResult(account_id, channel, stopped)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["accountId"] = from_str(self.account_id)
+        result["channel"] = from_str(self.channel)
+        result["stopped"] = from_bool(self.stopped)
+        return result
+
+
+class ParseMode(Enum):
+    HTML = "HTML"
+
+
+@dataclass
+class SendParams:
+    idempotency_key: str
+    to: str
+    account_id: Optional[str] = None
+    agent_id: Optional[str] = None
+    as_voice: Optional[bool] = None
+    buffer: Optional[str] = None
+    channel: Optional[str] = None
+    content_type: Optional[str] = None
+    filename: Optional[str] = None
+    force_document: Optional[bool] = None
+    gif_playback: Optional[bool] = None
+    media_url: Optional[str] = None
+    media_urls: Optional[List[str]] = None
+    message: Optional[str] = None
+    parse_mode: Optional[ParseMode] = None
+    reply_to_id: Optional[str] = None
+    session_key: Optional[str] = None
+    silent: Optional[bool] = None
+    thread_id: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'SendParams':
+        assert isinstance(obj, dict)
+        idempotency_key = from_str(obj.get("idempotencyKey"))
+        to = from_str(obj.get("to"))
+        account_id = from_union([from_str, from_none], obj.get("accountId"))
+        agent_id = from_union([from_str, from_none], obj.get("agentId"))
+        as_voice = from_union([from_bool, from_none], obj.get("asVoice"))
+        buffer = from_union([from_str, from_none], obj.get("buffer"))
+        channel = from_union([from_str, from_none], obj.get("channel"))
+        content_type = from_union([from_str, from_none], obj.get("contentType"))
+        filename = from_union([from_str, from_none], obj.get("filename"))
+        force_document = from_union([from_bool, from_none], obj.get("forceDocument"))
+        gif_playback = from_union([from_bool, from_none], obj.get("gifPlayback"))
+        media_url = from_union([from_str, from_none], obj.get("mediaUrl"))
+        media_urls = from_union([lambda x: from_list(from_str, x), from_none], obj.get("mediaUrls"))
+        message = from_union([from_str, from_none], obj.get("message"))
+        parse_mode = from_union([ParseMode, from_none], obj.get("parseMode"))
+        reply_to_id = from_union([from_str, from_none], obj.get("replyToId"))
+        session_key = from_union([from_str, from_none], obj.get("sessionKey"))
+        silent = from_union([from_bool, from_none], obj.get("silent"))
+        thread_id = from_union([from_str, from_none], obj.get("threadId"))
+        return SendParams(idempotency_key, to, account_id, agent_id, as_voice, buffer, channel, content_type, filename, force_document, gif_playback, media_url, media_urls, message, parse_mode, reply_to_id, session_key, silent, thread_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["idempotencyKey"] = from_str(self.idempotency_key)
+        result["to"] = from_str(self.to)
+        if self.account_id is not None:
+            result["accountId"] = from_union([from_str, from_none], self.account_id)
+        if self.agent_id is not None:
+            result["agentId"] = from_union([from_str, from_none], self.agent_id)
+        if self.as_voice is not None:
+            result["asVoice"] = from_union([from_bool, from_none], self.as_voice)
+        if self.buffer is not None:
+            result["buffer"] = from_union([from_str, from_none], self.buffer)
+        if self.channel is not None:
+            result["channel"] = from_union([from_str, from_none], self.channel)
+        if self.content_type is not None:
+            result["contentType"] = from_union([from_str, from_none], self.content_type)
+        if self.filename is not None:
+            result["filename"] = from_union([from_str, from_none], self.filename)
+        if self.force_document is not None:
+            result["forceDocument"] = from_union([from_bool, from_none], self.force_document)
+        if self.gif_playback is not None:
+            result["gifPlayback"] = from_union([from_bool, from_none], self.gif_playback)
+        if self.media_url is not None:
+            result["mediaUrl"] = from_union([from_str, from_none], self.media_url)
+        if self.media_urls is not None:
+            result["mediaUrls"] = from_union([lambda x: from_list(from_str, x), from_none], self.media_urls)
+        if self.message is not None:
+            result["message"] = from_union([from_str, from_none], self.message)
+        if self.parse_mode is not None:
+            result["parseMode"] = from_union([lambda x: to_enum(ParseMode, x), from_none], self.parse_mode)
+        if self.reply_to_id is not None:
+            result["replyToId"] = from_union([from_str, from_none], self.reply_to_id)
+        if self.session_key is not None:
+            result["sessionKey"] = from_union([from_str, from_none], self.session_key)
+        if self.silent is not None:
+            result["silent"] = from_union([from_bool, from_none], self.silent)
+        if self.thread_id is not None:
+            result["threadId"] = from_union([from_str, from_none], self.thread_id)
+        return result
+
+
+class SendResultStatus(Enum):
+    FAILED = "failed"
+    QUEUED = "queued"
+    SENT = "sent"
+
+
+@dataclass
+class SendResult:
+    channel: str
+    chat_id: str
+    delivery_id: str
+    run_id: str
+    status: SendResultStatus
+    error: Optional[str] = None
+    message_id: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'SendResult':
+        assert isinstance(obj, dict)
+        channel = from_str(obj.get("channel"))
+        chat_id = from_str(obj.get("chatId"))
+        delivery_id = from_str(obj.get("deliveryId"))
+        run_id = from_str(obj.get("runId"))
+        status = SendResultStatus(obj.get("status"))
+        error = from_union([from_str, from_none], obj.get("error"))
+        message_id = from_union([from_str, from_none], obj.get("messageId"))
+        return SendResult(channel, chat_id, delivery_id, run_id, status, error, message_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["channel"] = from_str(self.channel)
+        result["chatId"] = from_str(self.chat_id)
+        result["deliveryId"] = from_str(self.delivery_id)
+        result["runId"] = from_str(self.run_id)
+        result["status"] = to_enum(SendResultStatus, self.status)
+        if self.error is not None:
+            result["error"] = from_union([from_str, from_none], self.error)
+        if self.message_id is not None:
+            result["messageId"] = from_union([from_str, from_none], self.message_id)
+        return result
+
+
+@dataclass
+class WebLoginStartParams:
+    account_id: Optional[str] = None
+    force: Optional[bool] = None
+    timeout_ms: Optional[int] = None
+    verbose: Optional[bool] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'WebLoginStartParams':
+        assert isinstance(obj, dict)
+        account_id = from_union([from_str, from_none], obj.get("accountId"))
+        force = from_union([from_bool, from_none], obj.get("force"))
+        timeout_ms = from_union([from_int, from_none], obj.get("timeoutMs"))
+        verbose = from_union([from_bool, from_none], obj.get("verbose"))
+        return WebLoginStartParams(account_id, force, timeout_ms, verbose)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        if self.account_id is not None:
+            result["accountId"] = from_union([from_str, from_none], self.account_id)
+        if self.force is not None:
+            result["force"] = from_union([from_bool, from_none], self.force)
+        if self.timeout_ms is not None:
+            result["timeoutMs"] = from_union([from_int, from_none], self.timeout_ms)
+        if self.verbose is not None:
+            result["verbose"] = from_union([from_bool, from_none], self.verbose)
+        return result
+
+
+@dataclass
+class WebLoginStartResult:
+    message: str
+    connected: Optional[bool] = None
+    qr_data_url: Optional[str] = None
+    qr_text: Optional[str] = None
+    session_key: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'WebLoginStartResult':
+        assert isinstance(obj, dict)
+        message = from_str(obj.get("message"))
+        connected = from_union([from_bool, from_none], obj.get("connected"))
+        qr_data_url = from_union([from_str, from_none], obj.get("qrDataUrl"))
+        qr_text = from_union([from_str, from_none], obj.get("qrText"))
+        session_key = from_union([from_str, from_none], obj.get("sessionKey"))
+        return WebLoginStartResult(message, connected, qr_data_url, qr_text, session_key)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["message"] = from_str(self.message)
+        if self.connected is not None:
+            result["connected"] = from_union([from_bool, from_none], self.connected)
+        if self.qr_data_url is not None:
+            result["qrDataUrl"] = from_union([from_str, from_none], self.qr_data_url)
+        if self.qr_text is not None:
+            result["qrText"] = from_union([from_str, from_none], self.qr_text)
+        if self.session_key is not None:
+            result["sessionKey"] = from_union([from_str, from_none], self.session_key)
+        return result
+
+
+@dataclass
+class WebLoginWaitParams:
+    account_id: Optional[str] = None
+    current_qr_data_url: Optional[str] = None
+    timeout_ms: Optional[int] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'WebLoginWaitParams':
+        assert isinstance(obj, dict)
+        account_id = from_union([from_str, from_none], obj.get("accountId"))
+        current_qr_data_url = from_union([from_str, from_none], obj.get("currentQrDataUrl"))
+        timeout_ms = from_union([from_int, from_none], obj.get("timeoutMs"))
+        return WebLoginWaitParams(account_id, current_qr_data_url, timeout_ms)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        if self.account_id is not None:
+            result["accountId"] = from_union([from_str, from_none], self.account_id)
+        if self.current_qr_data_url is not None:
+            result["currentQrDataUrl"] = from_union([from_str, from_none], self.current_qr_data_url)
+        if self.timeout_ms is not None:
+            result["timeoutMs"] = from_union([from_int, from_none], self.timeout_ms)
+        return result
+
+
+@dataclass
+class WebLoginWaitResult:
+    connected: bool
+    message: str
+    qr_data_url: Optional[str] = None
+    qr_text: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'WebLoginWaitResult':
+        assert isinstance(obj, dict)
+        connected = from_bool(obj.get("connected"))
+        message = from_str(obj.get("message"))
+        qr_data_url = from_union([from_str, from_none], obj.get("qrDataUrl"))
+        qr_text = from_union([from_str, from_none], obj.get("qrText"))
+        return WebLoginWaitResult(connected, message, qr_data_url, qr_text)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["connected"] = from_bool(self.connected)
+        result["message"] = from_str(self.message)
+        if self.qr_data_url is not None:
+            result["qrDataUrl"] = from_union([from_str, from_none], self.qr_data_url)
+        if self.qr_text is not None:
+            result["qrText"] = from_union([from_str, from_none], self.qr_text)
+        return result
+
+
+class PairingPlatform(Enum):
+    DISCORD = "discord"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+
+@dataclass
+class PairingListParams:
+    platform: Optional[PairingPlatform] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingListParams':
+        assert isinstance(obj, dict)
+        platform = from_union([PairingPlatform, from_none], obj.get("platform"))
+        return PairingListParams(platform)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        if self.platform is not None:
+            result["platform"] = from_union([lambda x: to_enum(PairingPlatform, x), from_none], self.platform)
+        return result
+
+
+@dataclass
+class PairingListResultLimits:
+    lockout_ms: int
+    max_failed_approvals: int
+    pending_per_platform: int
+    request_interval_ms: int
+    ttl_ms: int
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingListResultLimits':
+        assert isinstance(obj, dict)
+        lockout_ms = from_int(obj.get("lockoutMs"))
+        max_failed_approvals = from_int(obj.get("maxFailedApprovals"))
+        pending_per_platform = from_int(obj.get("pendingPerPlatform"))
+        request_interval_ms = from_int(obj.get("requestIntervalMs"))
+        ttl_ms = from_int(obj.get("ttlMs"))
+        return PairingListResultLimits(lockout_ms, max_failed_approvals, pending_per_platform, request_interval_ms, ttl_ms)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["lockoutMs"] = from_int(self.lockout_ms)
+        result["maxFailedApprovals"] = from_int(self.max_failed_approvals)
+        result["pendingPerPlatform"] = from_int(self.pending_per_platform)
+        result["requestIntervalMs"] = from_int(self.request_interval_ms)
+        result["ttlMs"] = from_int(self.ttl_ms)
+        return result
+
+
+@dataclass
+class PairedUser:
+    approved_at: int
+    platform: str
+    user_id: str
+    approved_by: Optional[str] = None
+    display_name: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairedUser':
+        assert isinstance(obj, dict)
+        approved_at = from_int(obj.get("approvedAt"))
+        platform = from_str(obj.get("platform"))
+        user_id = from_str(obj.get("userId"))
+        approved_by = from_union([from_str, from_none], obj.get("approvedBy"))
+        display_name = from_union([from_str, from_none], obj.get("displayName"))
+        return PairedUser(approved_at, platform, user_id, approved_by, display_name)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["approvedAt"] = from_int(self.approved_at)
+        result["platform"] = from_str(self.platform)
+        result["userId"] = from_str(self.user_id)
+        if self.approved_by is not None:
+            result["approvedBy"] = from_union([from_str, from_none], self.approved_by)
+        if self.display_name is not None:
+            result["displayName"] = from_union([from_str, from_none], self.display_name)
+        return result
+
+
+@dataclass
+class PairingRequest:
+    account_id: str
+    created_at: int
+    expires_at: int
+    platform: str
+    request_id: str
+    user_id: str
+    display_name: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingRequest':
+        assert isinstance(obj, dict)
+        account_id = from_str(obj.get("accountId"))
+        created_at = from_int(obj.get("createdAt"))
+        expires_at = from_int(obj.get("expiresAt"))
+        platform = from_str(obj.get("platform"))
+        request_id = from_str(obj.get("requestId"))
+        user_id = from_str(obj.get("userId"))
+        display_name = from_union([from_str, from_none], obj.get("displayName"))
+        return PairingRequest(account_id, created_at, expires_at, platform, request_id, user_id, display_name)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["accountId"] = from_str(self.account_id)
+        result["createdAt"] = from_int(self.created_at)
+        result["expiresAt"] = from_int(self.expires_at)
+        result["platform"] = from_str(self.platform)
+        result["requestId"] = from_str(self.request_id)
+        result["userId"] = from_str(self.user_id)
+        if self.display_name is not None:
+            result["displayName"] = from_union([from_str, from_none], self.display_name)
+        return result
+
+
+@dataclass
+class PairingListResult:
+    limits: PairingListResultLimits
+    paired: List[PairedUser]
+    pending: List[PairingRequest]
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingListResult':
+        assert isinstance(obj, dict)
+        limits = PairingListResultLimits.from_dict(obj.get("limits"))
+        paired = from_list(PairedUser.from_dict, obj.get("paired"))
+        pending = from_list(PairingRequest.from_dict, obj.get("pending"))
+        return PairingListResult(limits, paired, pending)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["limits"] = to_class(PairingListResultLimits, self.limits)
+        result["paired"] = from_list(lambda x: to_class(PairedUser, x), self.paired)
+        result["pending"] = from_list(lambda x: to_class(PairingRequest, x), self.pending)
+        return result
+
+
+@dataclass
+class PairingApproveParams:
+    code: str
+    platform: PairingPlatform
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingApproveParams':
+        assert isinstance(obj, dict)
+        code = from_str(obj.get("code"))
+        platform = PairingPlatform(obj.get("platform"))
+        return PairingApproveParams(code, platform)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["code"] = from_str(self.code)
+        result["platform"] = to_enum(PairingPlatform, self.platform)
+        return result
+
+
+@dataclass
+class PairingApproveResult:
+    platform: str
+    request_id: str
+    user_id: str
+    display_name: Optional[str] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingApproveResult':
+        assert isinstance(obj, dict)
+        platform = from_str(obj.get("platform"))
+        request_id = from_str(obj.get("requestId"))
+        user_id = from_str(obj.get("userId"))
+        display_name = from_union([from_str, from_none], obj.get("displayName"))
+        return PairingApproveResult(platform, request_id, user_id, display_name)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["platform"] = from_str(self.platform)
+        result["requestId"] = from_str(self.request_id)
+        result["userId"] = from_str(self.user_id)
+        if self.display_name is not None:
+            result["displayName"] = from_union([from_str, from_none], self.display_name)
+        return result
+
+
+@dataclass
+class PairingRevokeParams:
+    platform: PairingPlatform
+    user_id: str
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingRevokeParams':
+        assert isinstance(obj, dict)
+        platform = PairingPlatform(obj.get("platform"))
+        user_id = from_str(obj.get("userId"))
+        return PairingRevokeParams(platform, user_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["platform"] = to_enum(PairingPlatform, self.platform)
+        result["userId"] = from_str(self.user_id)
+        return result
+
+
+@dataclass
+class PairingRevokeResult:
+    platform: str
+    revoked: bool
+    user_id: str
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'PairingRevokeResult':
+        assert isinstance(obj, dict)
+        platform = from_str(obj.get("platform"))
+        revoked = from_bool(obj.get("revoked"))
+        user_id = from_str(obj.get("userId"))
+        return PairingRevokeResult(platform, revoked, user_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["platform"] = from_str(self.platform)
+        result["revoked"] = from_bool(self.revoked)
+        result["userId"] = from_str(self.user_id)
+        return result
+
+
+@dataclass
 class ConnectChallenge:
     nonce: str
     ts: int
@@ -4249,6 +4963,47 @@ class ExecApprovalResolvedEvent:
         result["ts"] = from_int(self.ts)
         if self.resolved_by is not None:
             result["resolvedBy"] = from_union([from_str, from_none], self.resolved_by)
+        return result
+
+
+class Kind(Enum):
+    DELIVERY_FAILED = "delivery_failed"
+
+
+@dataclass
+class ChannelsAlertEvent:
+    account_id: str
+    attempts: int
+    channel: str
+    chat_id: str
+    delivery_id: str
+    error: str
+    kind: Kind
+    ts: int
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'ChannelsAlertEvent':
+        assert isinstance(obj, dict)
+        account_id = from_str(obj.get("accountId"))
+        attempts = from_int(obj.get("attempts"))
+        channel = from_str(obj.get("channel"))
+        chat_id = from_str(obj.get("chatId"))
+        delivery_id = from_str(obj.get("deliveryId"))
+        error = from_str(obj.get("error"))
+        kind = Kind(obj.get("kind"))
+        ts = from_int(obj.get("ts"))
+        return ChannelsAlertEvent(account_id, attempts, channel, chat_id, delivery_id, error, kind, ts)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["accountId"] = from_str(self.account_id)
+        result["attempts"] = from_int(self.attempts)
+        result["channel"] = from_str(self.channel)
+        result["chatId"] = from_str(self.chat_id)
+        result["deliveryId"] = from_str(self.delivery_id)
+        result["error"] = from_str(self.error)
+        result["kind"] = to_enum(Kind, self.kind)
+        result["ts"] = from_int(self.ts)
         return result
 
 
@@ -5324,6 +6079,206 @@ def exec_approval_record_ending_variant1_to_dict(x: ExecApprovalRecordEndingVari
     return to_enum(ExecApprovalRecordEndingVariant1, x)
 
 
+def channels_status_params_from_dict(s: Any) -> ChannelsStatusParams:
+    return ChannelsStatusParams.from_dict(s)
+
+
+def channels_status_params_to_dict(x: ChannelsStatusParams) -> Any:
+    return to_class(ChannelsStatusParams, x)
+
+
+def channels_status_result_from_dict(s: Any) -> ChannelsStatusResult:
+    return ChannelsStatusResult.from_dict(s)
+
+
+def channels_status_result_to_dict(x: ChannelsStatusResult) -> Any:
+    return to_class(ChannelsStatusResult, x)
+
+
+def channel_account_snapshot_from_dict(s: Any) -> ChannelAccountSnapshot:
+    return ChannelAccountSnapshot.from_dict(s)
+
+
+def channel_account_snapshot_to_dict(x: ChannelAccountSnapshot) -> Any:
+    return to_class(ChannelAccountSnapshot, x)
+
+
+def channel_account_snapshot_state_from_dict(s: Any) -> ChannelAccountSnapshotState:
+    return ChannelAccountSnapshotState(s)
+
+
+def channel_account_snapshot_state_to_dict(x: ChannelAccountSnapshotState) -> Any:
+    return to_enum(ChannelAccountSnapshotState, x)
+
+
+def channels_start_params_from_dict(s: Any) -> ChannelsStartParams:
+    return ChannelsStartParams.from_dict(s)
+
+
+def channels_start_params_to_dict(x: ChannelsStartParams) -> Any:
+    return to_class(ChannelsStartParams, x)
+
+
+def channels_start_result_from_dict(s: Any) -> ChannelsStartResult:
+    return ChannelsStartResult.from_dict(s)
+
+
+def channels_start_result_to_dict(x: ChannelsStartResult) -> Any:
+    return to_class(ChannelsStartResult, x)
+
+
+def channels_stop_params_from_dict(s: Any) -> ChannelsStopParams:
+    return ChannelsStopParams.from_dict(s)
+
+
+def channels_stop_params_to_dict(x: ChannelsStopParams) -> Any:
+    return to_class(ChannelsStopParams, x)
+
+
+def channels_stop_result_from_dict(s: Any) -> ChannelsStopResult:
+    return ChannelsStopResult.from_dict(s)
+
+
+def channels_stop_result_to_dict(x: ChannelsStopResult) -> Any:
+    return to_class(ChannelsStopResult, x)
+
+
+def send_params_from_dict(s: Any) -> SendParams:
+    return SendParams.from_dict(s)
+
+
+def send_params_to_dict(x: SendParams) -> Any:
+    return to_class(SendParams, x)
+
+
+def send_result_from_dict(s: Any) -> SendResult:
+    return SendResult.from_dict(s)
+
+
+def send_result_to_dict(x: SendResult) -> Any:
+    return to_class(SendResult, x)
+
+
+def send_result_status_from_dict(s: Any) -> SendResultStatus:
+    return SendResultStatus(s)
+
+
+def send_result_status_to_dict(x: SendResultStatus) -> Any:
+    return to_enum(SendResultStatus, x)
+
+
+def web_login_start_params_from_dict(s: Any) -> WebLoginStartParams:
+    return WebLoginStartParams.from_dict(s)
+
+
+def web_login_start_params_to_dict(x: WebLoginStartParams) -> Any:
+    return to_class(WebLoginStartParams, x)
+
+
+def web_login_start_result_from_dict(s: Any) -> WebLoginStartResult:
+    return WebLoginStartResult.from_dict(s)
+
+
+def web_login_start_result_to_dict(x: WebLoginStartResult) -> Any:
+    return to_class(WebLoginStartResult, x)
+
+
+def web_login_wait_params_from_dict(s: Any) -> WebLoginWaitParams:
+    return WebLoginWaitParams.from_dict(s)
+
+
+def web_login_wait_params_to_dict(x: WebLoginWaitParams) -> Any:
+    return to_class(WebLoginWaitParams, x)
+
+
+def web_login_wait_result_from_dict(s: Any) -> WebLoginWaitResult:
+    return WebLoginWaitResult.from_dict(s)
+
+
+def web_login_wait_result_to_dict(x: WebLoginWaitResult) -> Any:
+    return to_class(WebLoginWaitResult, x)
+
+
+def pairing_list_params_from_dict(s: Any) -> PairingListParams:
+    return PairingListParams.from_dict(s)
+
+
+def pairing_list_params_to_dict(x: PairingListParams) -> Any:
+    return to_class(PairingListParams, x)
+
+
+def pairing_platform_from_dict(s: Any) -> PairingPlatform:
+    return PairingPlatform(s)
+
+
+def pairing_platform_to_dict(x: PairingPlatform) -> Any:
+    return to_enum(PairingPlatform, x)
+
+
+def pairing_list_result_from_dict(s: Any) -> PairingListResult:
+    return PairingListResult.from_dict(s)
+
+
+def pairing_list_result_to_dict(x: PairingListResult) -> Any:
+    return to_class(PairingListResult, x)
+
+
+def pairing_request_from_dict(s: Any) -> PairingRequest:
+    return PairingRequest.from_dict(s)
+
+
+def pairing_request_to_dict(x: PairingRequest) -> Any:
+    return to_class(PairingRequest, x)
+
+
+def paired_user_from_dict(s: Any) -> PairedUser:
+    return PairedUser.from_dict(s)
+
+
+def paired_user_to_dict(x: PairedUser) -> Any:
+    return to_class(PairedUser, x)
+
+
+def pairing_list_result_limits_from_dict(s: Any) -> PairingListResultLimits:
+    return PairingListResultLimits.from_dict(s)
+
+
+def pairing_list_result_limits_to_dict(x: PairingListResultLimits) -> Any:
+    return to_class(PairingListResultLimits, x)
+
+
+def pairing_approve_params_from_dict(s: Any) -> PairingApproveParams:
+    return PairingApproveParams.from_dict(s)
+
+
+def pairing_approve_params_to_dict(x: PairingApproveParams) -> Any:
+    return to_class(PairingApproveParams, x)
+
+
+def pairing_approve_result_from_dict(s: Any) -> PairingApproveResult:
+    return PairingApproveResult.from_dict(s)
+
+
+def pairing_approve_result_to_dict(x: PairingApproveResult) -> Any:
+    return to_class(PairingApproveResult, x)
+
+
+def pairing_revoke_params_from_dict(s: Any) -> PairingRevokeParams:
+    return PairingRevokeParams.from_dict(s)
+
+
+def pairing_revoke_params_to_dict(x: PairingRevokeParams) -> Any:
+    return to_class(PairingRevokeParams, x)
+
+
+def pairing_revoke_result_from_dict(s: Any) -> PairingRevokeResult:
+    return PairingRevokeResult.from_dict(s)
+
+
+def pairing_revoke_result_to_dict(x: PairingRevokeResult) -> Any:
+    return to_class(PairingRevokeResult, x)
+
+
 def connect_challenge_from_dict(s: Any) -> ConnectChallenge:
     return ConnectChallenge.from_dict(s)
 
@@ -5460,6 +6415,14 @@ def exec_approval_resolved_event_to_dict(x: ExecApprovalResolvedEvent) -> Any:
     return to_class(ExecApprovalResolvedEvent, x)
 
 
+def channels_alert_event_from_dict(s: Any) -> ChannelsAlertEvent:
+    return ChannelsAlertEvent.from_dict(s)
+
+
+def channels_alert_event_to_dict(x: ChannelsAlertEvent) -> Any:
+    return to_class(ChannelsAlertEvent, x)
+
+
 # ── Frames, methods and events (written by the generator from the protocol tables) ──────────────
 
 PROTOCOL_VERSION = 4
@@ -5544,6 +6507,15 @@ METHODS: Dict[str, MethodInfo] = {
     "exec.approval.list": MethodInfo(params=exec_approval_list_params_from_dict, result=exec_approval_list_result_from_dict, final=None, access="operator.approvals", side_effect=False, summary="The approvals waiting for a decision, oldest first."),
     "exec.approval.resolve": MethodInfo(params=exec_approval_resolve_params_from_dict, result=exec_approval_resolve_result_from_dict, final=None, access="operator.approvals", side_effect=False, summary="Decides a pending approval: allow-once, allow-always (adds the command to the node's allowlist) or deny."),
     "exec.approval.history": MethodInfo(params=exec_approval_history_params_from_dict, result=exec_approval_history_result_from_dict, final=None, access="operator.approvals", side_effect=False, summary="The recorded approvals, newest first: what was asked, by whom, and how it was decided."),
+    "channels.status": MethodInfo(params=channels_status_params_from_dict, result=channels_status_result_from_dict, final=None, access="operator.read", side_effect=False, summary="Every channel account: state (connected, degraded, needs_relink, conflict, stopped), last error, last inbound, and how to fix it."),
+    "channels.start": MethodInfo(params=channels_start_params_from_dict, result=channels_start_result_from_dict, final=None, access="operator.admin", side_effect=False, summary="Starts (or restarts) one channel account under its supervisor."),
+    "channels.stop": MethodInfo(params=channels_stop_params_from_dict, result=channels_stop_result_from_dict, final=None, access="operator.admin", side_effect=False, summary="Stops one channel account, keeping its credentials."),
+    "send": MethodInfo(params=send_params_from_dict, result=send_result_from_dict, final=None, access="operator.write", side_effect=True, summary="Sends text to a chat through the outbound ledger (exactly once per idempotencyKey, in order, retried); the recipient must be allowed."),
+    "web.login.start": MethodInfo(params=web_login_start_params_from_dict, result=web_login_start_result_from_dict, final=None, access="operator.admin", side_effect=False, summary="Starts WhatsApp linking and returns the QR to scan (data URL and terminal text); force relinks a linked account."),
+    "web.login.wait": MethodInfo(params=web_login_wait_params_from_dict, result=web_login_wait_result_from_dict, final=None, access="operator.admin", side_effect=False, summary="Waits for the QR to be scanned; answers connected, or the newer QR when it rotated."),
+    "pairing.list": MethodInfo(params=pairing_list_params_from_dict, result=pairing_list_result_from_dict, final=None, access="operator.pairing", side_effect=False, summary="Pending DM pairing requests (never their codes) and paired users."),
+    "pairing.approve": MethodInfo(params=pairing_approve_params_from_dict, result=pairing_approve_result_from_dict, final=None, access="operator.pairing", side_effect=False, summary="Approves the pending request with this code; five wrong codes lock approvals of the platform for an hour."),
+    "pairing.revoke": MethodInfo(params=pairing_revoke_params_from_dict, result=pairing_revoke_result_from_dict, final=None, access="operator.pairing", side_effect=False, summary="Forgets a paired user; they must pair again (where the DM policy allows)."),
 }
 
 EVENTS: Dict[str, EventInfo] = {
@@ -5562,6 +6534,7 @@ EVENTS: Dict[str, EventInfo] = {
     "node.invoke.cancel": EventInfo(payload=node_invoke_cancel_event_from_dict, access="node", droppable=False, targeted=True, summary="The gateway stopped waiting for an invoke (timeout or abort); the node should stop the work."),
     "exec.approval.requested": EventInfo(payload=exec_approval_entry_from_dict, access="operator.approvals", droppable=True, targeted=False, summary="A command waits for an operator's decision (exec.approval.resolve); exec.approval.list has every pending one."),
     "exec.approval.resolved": EventInfo(payload=exec_approval_resolved_event_from_dict, access="operator.approvals", droppable=True, targeted=False, summary="An approval was decided, expired (deny) or cancelled."),
+    "channels.alert": EventInfo(payload=channels_alert_event_from_dict, access="operator.read", droppable=False, targeted=False, summary="A reply could not be delivered after every retry; the sender got a failure notice."),
 }
 
 

@@ -15,6 +15,7 @@ import type { AuthService } from './auth/service.js';
 import type { ToolRegistry } from './agent/tools.js';
 import type { RunManager } from './runs/manager.js';
 import type { NodeService } from './nodes/service.js';
+import type { ChannelService } from './channels/service.js';
 
 /** Daemon lifecycle: starting → ready → draining → stopped. */
 export type DaemonState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -41,6 +42,8 @@ export interface GatewayServices {
   readonly runs: RunManager;
   /** Connected nodes, node invokes, exec approvals (gateway/src/nodes/, gateway/src/approvals/). */
   readonly nodes: NodeService;
+  /** Messaging channels: adapters, supervisors, pairing, the inbound and outbound paths (gateway/src/channels/). */
+  readonly channels: ChannelService;
   /** The port actually bound (differs from options.port when that was 0). */
   boundPort(): number;
   lifecycle(): DaemonState;

@@ -37,6 +37,9 @@ import type { ModelProvider } from './agent/provider.js';
 import { RunManager } from './runs/manager.js';
 import { RunPublisher } from './runs/publisher.js';
 import { NodeService } from './nodes/service.js';
+import { ChannelService } from './channels/service.js';
+import { checkChannels, resolveChannels } from './channels/config.js';
+import type { ApprovalsPort } from './channels/commands/index.js';
 
 /** Raised when the daemon refuses to start; the message says how to fix it. */
 export class StartupError extends Error {
@@ -111,6 +114,15 @@ export class Gateway {
     const agentTools = new ToolRegistry({ log });
     const runs = new RunManager({ store, provider, tools: agentTools, agent: options.agent, limits: options.limits.runs, log });
     const nodes = new NodeService({ options: options.nodes, db: store.db, devices: store.devices, broadcaster, tools: agentTools, log });
+    const channels = new ChannelService({
+      store, runs, log, stateDir: options.stateDir, config: options.channels, factories: options.channelFactories,
+      outbound: options.channelTuning?.outbound, supervisor: options.channelTuning?.supervisor,
+      // /approve and /deny in a chat resolve the node exec approvals.
+      approvals: (): ApprovalsPort => nodes.approvals,
+      alert: (alert) => broadcaster.broadcast('channels.alert', { kind: 'delivery_failed', ...alert }),
+      changed: () => health.refresh(),
+    });
+    health.addContributor(() => channels.health());
     this.services = {
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -126,6 +138,7 @@ export class Gateway {
       agentTools,
       runs,
       nodes,
+      channels,
       boundPort: () => (this.server?.address() as AddressInfo | null)?.port ?? options.port,
       lifecycle: () => this.stateValue,
     };
@@ -147,6 +160,8 @@ export class Gateway {
     });
     this.http = new HttpRoutes(() => this.stateValue === 'ready');
     const webchat = options.webchatDir === false ? undefined : (options.webchatDir ?? findWebchatDir());
+    this.http.add(channels.httpRoute);
+    this.http.addReadiness('channels', () => channels.readiness());
     if (webchat) this.http.add(staticRoute(webchat));
   }
 
@@ -155,6 +170,8 @@ export class Gateway {
     const options = resolveOptions(input);
     const refusal = checkCredentialPolicy(options.host, options.auth);
     if (refusal) throw new StartupError(refusal, EXIT_CONFIG);
+    const channelProblems = checkChannels(resolveChannels(options.channels));
+    if (channelProblems.length > 0) throw new StartupError(`the channels configuration cannot run:\n  - ${channelProblems.join('\n  - ')}`, EXIT_CONFIG);
     ensureStateDir(options.stateDir);
     // The lock comes first: nothing in the state directory (not even the generated token) is written
     // by a daemon that does not own it.
@@ -218,6 +235,7 @@ export class Gateway {
     this.services.health.start(this.options.limits.healthRefreshMs);
     this.services.replay.start();
     this.stateValue = 'ready';
+    await this.services.channels.start();
     log.child({ ns: 'gateway' }).info({ url: this.url, stateDir: this.options.stateDir, authMode: this.options.auth.mode, agent: { provider: this.provider.id, model: this.provider.model } }, 'gateway ready');
   }
 
@@ -235,7 +253,9 @@ export class Gateway {
     this.drain.abort();
     this.ws.stopAccepting();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // Runs end (interrupted, re-submittable) while clients can still hear it and the store is open.
+    // Channels stop first (nothing new comes in; pending deliveries stay in the ledger), then runs end
+    // (interrupted, re-submittable) while clients can still hear it and the store is open.
+    await this.services.channels.close();
     await this.services.runs.close();
     this.publisher.close();
     this.services.broadcaster.broadcast('shutdown', { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) });

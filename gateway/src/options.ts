@@ -10,6 +10,10 @@ import type { Log } from './log.js';
 import type { AgentConfig } from './agent/config.js';
 import type { ModelProvider } from './agent/provider.js';
 import { resolveNodesOptions, type NodesOptions, type NodesOptionsInput } from './nodes/options.js';
+import type { ChannelsConfig, Platform } from './channels/config.js';
+import type { AdapterFactory } from './channels/types.js';
+import type { OutboundOptions } from './channels/outbound.js';
+import type { SupervisorOptions } from './channels/supervisor.js';
 
 export const DEFAULT_PORT = 18789;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -38,6 +42,12 @@ export interface GatewayOptions {
   provider?: ModelProvider;
   /** Device nodes: command allow/deny lists, per-node exec allowlists, approval and invoke timeouts. */
   nodes: NodesOptions;
+  /** The `channels` section (config file): messaging accounts and who may talk. */
+  channels?: ChannelsConfig;
+  /** Replacement channel adapter factories (embedding, tests). */
+  channelFactories?: Partial<Record<Platform, AdapterFactory>>;
+  /** Delivery retries and adapter restart backoff (defaults suit production; tests shorten them). */
+  channelTuning?: { outbound?: Partial<OutboundOptions>; supervisor?: Partial<SupervisorOptions> };
 }
 
 export interface GatewayOptionsInput extends Partial<Omit<GatewayOptions, 'limits' | 'log' | 'agent' | 'nodes'>> {
@@ -65,5 +75,8 @@ export function resolveOptions(input: GatewayOptionsInput): GatewayOptions {
     agent: input.agent ?? {},
     ...(input.provider ? { provider: input.provider } : {}),
     nodes: resolveNodesOptions(input.nodes),
+    ...(input.channels ? { channels: input.channels } : {}),
+    ...(input.channelFactories ? { channelFactories: input.channelFactories } : {}),
+    ...(input.channelTuning ? { channelTuning: input.channelTuning } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { ConfigError, loadConfigFile, type LoadedConfig } from './config/file.js
 import { mergeRunOptions, settingsFromConfig } from './config/apply.js';
 import { AgentConfigError, agentConfigFromEnv, type AgentConfig } from './agent/config.js';
 import type { NodesOptionsInput } from './nodes/options.js';
+import type { ChannelsConfig } from './channels/config.js';
 
 export interface RunOptions {
   port?: number;
@@ -31,6 +32,8 @@ export interface RunOptions {
   agent?: AgentConfig;
   /** Device-node settings (the config file's `nodes` section). */
   nodes?: NodesOptionsInput;
+  /** The `channels` section (config file only). */
+  channels?: ChannelsConfig;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -101,6 +104,7 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
     limits: run.limits,
     agent: run.agent,
     nodes: run.nodes,
+    channels: run.channels,
     handleSignals: true,
   };
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (daemon keeps running)'));

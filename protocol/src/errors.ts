@@ -113,6 +113,11 @@ export const ErrorDetailCodes = {
   NODE_INVOKES_FULL: 'Too many invokes or approvals are pending; wait for some to finish.',
   EXEC_APPROVAL_DENIED: 'An operator denied the command (exec.approval.resolve with decision deny).',
   EXEC_APPROVAL_TIMEOUT: 'No operator decided within the approval timeout, so the command was denied.',
+  UNKNOWN_CHANNEL: 'The send names no channel this gateway runs (channel, or a telegram:/discord:/whatsapp: prefix on to).',
+  UNKNOWN_CHANNEL_ACCOUNT: 'No account of that channel is configured under channels.<platform> in config.yaml.',
+  RECIPIENT_NOT_ALLOWED: 'The chat is on no allowlist of its channel (and not a paired user under the pairing DM policy), so the gateway may not send to it.',
+  PAIRING_CODE_INVALID: 'No pending pairing request of that platform has this code (codes expire after an hour); each wrong code counts toward the lockout.',
+  PAIRING_LOCKED: 'Pairing approvals of that platform are locked after five wrong codes; wait until details.lockedUntil.',
 } as const;
 export type ErrorDetailCode = keyof typeof ErrorDetailCodes;
 

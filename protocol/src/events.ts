@@ -12,6 +12,7 @@ import { agentEvents } from './agent.js';
 import { chatEvents } from './chat.js';
 import { nodeEvents } from './nodes.js';
 import { approvalEvents } from './approvals.js';
+import { channelsEvents } from './channels.js';
 
 export const events = {
   ...connectEvents,
@@ -23,6 +24,7 @@ export const events = {
   ...agentEvents,
   ...nodeEvents,
   ...approvalEvents,
+  ...channelsEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Events = typeof events;

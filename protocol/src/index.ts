@@ -14,6 +14,7 @@ export * from './chat.js';
 export * from './agent.js';
 export * from './nodes.js';
 export * from './approvals.js';
+export * from './channels.js';
 export * from './device-auth.js';
 export * from './methods.js';
 export * from './events.js';

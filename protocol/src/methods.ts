@@ -12,6 +12,7 @@ import { agentMethods } from './agent.js';
 import { chatMethods } from './chat.js';
 import { nodeMethods } from './nodes.js';
 import { approvalMethods } from './approvals.js';
+import { channelsMethods } from './channels.js';
 
 export const methods = {
   ...connectMethods,
@@ -22,6 +23,7 @@ export const methods = {
   ...agentMethods,
   ...nodeMethods,
   ...approvalMethods,
+  ...channelsMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

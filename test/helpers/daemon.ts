@@ -28,6 +28,8 @@ export interface SpawnDaemonOptions {
   /** SWITCHBOARD_PORT (default 0); `null` leaves it unset so the config file decides. */
   port?: number | null;
   env?: NodeJS.ProcessEnv;
+  /** Extra Node arguments before the script (e.g. `--import` of a test preload). */
+  nodeArgs?: string[];
 }
 
 /** Runs the CLI to completion. */
@@ -43,7 +45,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 }
 
 export function spawnDaemon(options: SpawnDaemonOptions): DaemonProcess {
-  const proc = spawn(process.execPath, [DAEMON_MAIN], {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), DAEMON_MAIN], {
     env: {
       PATH: process.env.PATH,
       SWITCHBOARD_HOME: options.stateDir,

@@ -11,6 +11,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerNode } from './commands/node.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerApprovals } from './commands/approvals.js';
+import { registerChannels } from './commands/channels.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -27,6 +28,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerNode(program, setExit);
   registerNodes(program);
   registerApprovals(program);
+  registerChannels(program);
   return program;
 }
 

@@ -8,6 +8,7 @@ import { durationMs, type GatewayConfig } from './schema.js';
 import type { AuthMode } from '../auth/shared-secret.js';
 import { parseAgentConfig, type AgentConfig } from '../agent/config.js';
 import { nodesOptionsFromConfig, type NodesOptionsInput } from '../nodes/options.js';
+import type { ChannelsConfig } from '../channels/config.js';
 
 /** The settings the config file can provide (the subset of RunOptions it knows). */
 export interface ConfigSettings {
@@ -24,6 +25,8 @@ export interface ConfigSettings {
   agent?: AgentConfig;
   /** The `nodes` section: command allow/deny, exec allowlists, timeouts. */
   nodes?: NodesOptionsInput;
+  /** The `channels` section, as validated. */
+  channels?: ChannelsConfig;
 }
 
 /** `loopback` → 127.0.0.1, `lan`/`all` → 0.0.0.0, anything else is an address. */
@@ -51,6 +54,7 @@ export function settingsFromConfig(config: Partial<GatewayConfig>): ConfigSettin
   if (Object.keys(limits).length > 0) out.limits = limits;
   if (config.agent !== undefined) out.agent = parseAgentConfig(config.agent).config;
   if (config.nodes !== undefined) out.nodes = nodesOptionsFromConfig(config.nodes);
+  if (config.channels !== undefined) out.channels = config.channels;
   return out;
 }
 

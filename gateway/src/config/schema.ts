@@ -7,6 +7,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { NodesConfigSection } from '../nodes/options.js';
+import { ChannelsConfigSchema } from '../channels/config.js';
 
 /** The version this build writes; older files are migrated first (config/migrations.ts). */
 export const CONFIG_VERSION = 1;
@@ -65,6 +66,7 @@ export const ConfigSchema = closed({
     })),
   })),
   nodes: Type.Optional(NodesConfigSection),
+  channels: Type.Optional(ChannelsConfigSchema),
   limits: Type.Optional(closed({
     maxPayload: Type.Optional(Int(1024, 'bytes, at least 1024')),
     maxBufferedBytes: Type.Optional(Int(1024, 'bytes, at least 1024')),

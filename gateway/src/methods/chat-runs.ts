@@ -10,10 +10,14 @@ import { GatewayError, type ChatSendResult } from '@switchboard/protocol';
 import type { Handler, MethodContext } from '../context.js';
 import { resolveSessionKey } from '../sessions/keys.js';
 import type { RunOrigin, SubmitResult } from '../runs/types.js';
+import { webchatCommand } from '../channels/webchat.js';
 
 /** Stores a message for the session's agent and answers `{runId, status}` at once. */
 export const chatSend: Handler<'chat.send'> = async (ctx, params) => {
   if (params.deliver) throw unsupported('deliver', 'chat.send answers go to chat clients as events; leave deliver out');
+  // Chat commands (/new, /status, …) work here as in every channel (channels/webchat.ts).
+  const command = await webchatCommand(ctx, params);
+  if (command) return command;
   const result = await ctx.services.runs.submit({
     sessionKey: params.sessionKey,
     agentId: params.agentId,

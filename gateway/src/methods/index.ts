@@ -11,6 +11,7 @@ import { chatRunHandlers } from './chat-runs.js';
 import { agentHandlers } from './agent.js';
 import { nodeHandlers } from './nodes.js';
 import { approvalHandlers } from './approvals.js';
+import { channelHandlers } from './channels.js';
 
 export const handlers: HandlerTable = {
   ...systemHandlers,
@@ -21,4 +22,5 @@ export const handlers: HandlerTable = {
   ...agentHandlers,
   ...nodeHandlers,
   ...approvalHandlers,
+  ...channelHandlers,
 };

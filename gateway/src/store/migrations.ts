@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import { createDeviceTables } from './devices-schema.js';
 import { durableMigrations } from './durable-migrations.js';
 import { nodesMigrations } from './nodes-migrations.js';
+import { channelsMigrations } from './channels-migrations.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -38,6 +39,8 @@ export const migrations: readonly Migration[] = [
   ...durableMigrations,
   // Version 6: nodes and exec approvals (versions 3–5 are the durable-state area's; keep the list in version order).
   ...nodesMigrations,
+  // Version 7: channel pairing, account state, conversation titles.
+  ...channelsMigrations,
 ];
 
 /** The schema version this build writes (the highest in the list, which may come from several files). */

@@ -17,6 +17,7 @@ import { SqliteSessionRepository, type SessionRepository } from './sessions-repo
 import { SqliteTranscriptRepository, type TranscriptRepository } from './transcripts-repo.js';
 import { SqliteInboundLedger, type InboundLedger } from './inbound-repo.js';
 import { SqliteOutboundLedger, type OutboundLedger } from './outbound-repo.js';
+import { SqliteChannelStateRepository, type ChannelStateRepository } from './channels-repo.js';
 
 /** The database file name inside the state directory. */
 export const DATABASE_FILE = 'switchboard.db';
@@ -44,6 +45,8 @@ export interface Store {
   readonly inbound: InboundLedger;
   /** Deliveries to channels, in order per chat. */
   readonly outbound: OutboundLedger;
+  /** Channel pairing, paired users, account state, conversation titles. */
+  readonly channels: ChannelStateRepository;
   /**
    * Runs `work` (synchronous repository calls) in one transaction that is on disk (fsynced) when the
    * promise resolves. Rejects with what `work` threw (its writes rolled back) or with the I/O error.
@@ -68,6 +71,7 @@ export class SqliteStore implements Store {
   readonly transcripts: TranscriptRepository;
   readonly inbound: InboundLedger;
   readonly outbound: OutboundLedger;
+  readonly channels: ChannelStateRepository;
   private readonly committer: GroupCommitter;
   private closed = false;
 
@@ -80,6 +84,7 @@ export class SqliteStore implements Store {
     this.transcripts = new SqliteTranscriptRepository(this.db);
     this.inbound = new SqliteInboundLedger(this.db);
     this.outbound = new SqliteOutboundLedger(this.db);
+    this.channels = new SqliteChannelStateRepository(this.db);
   }
 
   /** Opens the store file of a state directory. */

@@ -66,10 +66,10 @@ describe('config file', () => {
   });
 
   it('warns about unknown keys and keeps them in the file', () => {
-    write('version: 1\nchannels:\n  telegram: {}\ngateway:\n  prot: 1\n');
+    write('version: 1\ncron:\n  telegram: {}\ngateway:\n  prot: 1\n');
     const { warnings, config } = load();
     expect(warnings).toHaveLength(2);
-    expect(warnings.join('\n')).toMatch(/unknown key "channels"[\s\S]*unknown key "gateway.prot"/);
+    expect(warnings.join('\n')).toMatch(/unknown key "cron"[\s\S]*unknown key "gateway.prot"/);
     expect(config).toEqual({ version: 1, gateway: {} });
     setConfigValue(dir, 'gateway.port', '9000', {});
     expect(read()).toContain('telegram: {}');
