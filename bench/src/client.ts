@@ -20,6 +20,8 @@ export interface ConnectOptions {
   scopes?: readonly string[];
   /** Sign the handshake with this identity (Ed25519, v3 payload). */
   identity?: BenchIdentity;
+  /** The device token hello-ok handed this identity earlier (sent as auth.deviceToken, as clients that keep it do). */
+  deviceToken?: string;
   /** Time for the whole handshake. Default 15 s. */
   timeoutMs?: number;
 }
@@ -191,7 +193,7 @@ function connectParams(options: ConnectOptions, challenge: { nonce: string; ts: 
     client,
     role: 'operator',
     scopes,
-    auth: { token: options.token },
+    auth: { token: options.token, ...(options.deviceToken ? { deviceToken: options.deviceToken } : {}) },
   };
   if (options.identity) {
     params.device = signedDevice(options.identity, { client, role: 'operator', scopes, token: options.token, challenge });
