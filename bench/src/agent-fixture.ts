@@ -1,15 +1,15 @@
 /**
- * What the agent-run cases need: a fake OpenAI-compatible provider in the bench process that streams
- * numbered deltas and stamps each one just before writing it, a gateway whose `config.yaml` points
- * its agent at that provider, and a client that stamps each `agent` assistant delta on arrival.
- * Provider and client share this process's clock, so arrival − stamp is the gateway's path: loopback
- * in, SSE parse, run manager, transcript, fan-out, loopback out.
+ * What the agent-run cases need: a fake OpenAI-compatible provider in a process of its own
+ * (fake-provider.ts) that streams numbered deltas, each stamped with the machine's monotonic clock
+ * just before it is written; a gateway whose `config.yaml` points its agent at that provider; and
+ * a client that times each `agent` assistant delta on arrival against its stamp. Arrival − stamp is
+ * the gateway's path: loopback in, SSE parse, run manager, transcript, fan-out, loopback out.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { BenchConnection, type EventFrame } from './client.js';
 import { startGatewayIn, type BenchPaths, type ServerProcess } from './servers.js';
 
@@ -20,46 +20,44 @@ export interface StreamScript {
   intervalMs: number;
 }
 
-/** The fake provider; `stamps` maps each delta's text to when it was written (performance.now()). */
+/** The fake provider process. `close()` is idempotent. */
 export interface FakeProvider {
   readonly baseUrl: string;
-  readonly stamps: Map<string, number>;
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Starts the provider: each request streams `deltasPerRun` chunks `<run>:<i> `, where the run id comes from the prompt `run <id>`. */
-export async function startFakeProvider(script: StreamScript): Promise<FakeProvider> {
-  const stamps = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
-    req.on('end', () => {
-      const messages = (JSON.parse(body) as { messages: Array<{ role: string; content: string }> }).messages;
-      // The user's text reaches the model as delimited, escaped data; the id ends at its closing quote.
-      const run = /run (\S+?)"/.exec(messages[messages.length - 1].content)?.[1] ?? 'unknown';
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      void (async () => {
-        for (let i = 0; i < script.deltasPerRun && !res.destroyed; i++) {
-          if (i > 0) await (script.intervalMs > 0 ? sleep(script.intervalMs) : new Promise((r) => setImmediate(r)));
-          const delta = `${run}:${i} `;
-          stamps.set(delta, performance.now());
-          res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: delta }, finish_reason: null }] })}\n\n`);
-        }
-        res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`);
-      })();
-    });
+/** Starts bench/dist/fake-provider.js (built by pnpm build) and waits for its port. */
+export async function startFakeProvider(paths: BenchPaths, script: StreamScript): Promise<FakeProvider> {
+  const child: ChildProcess = spawn(process.execPath, [join(paths.repoRoot, 'bench', 'dist', 'fake-provider.js'), JSON.stringify(script)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    stamps,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    await exited;
+  })());
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the fake provider did not start within 10 s')), 10_000);
+      createInterface({ input: child.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      });
+      void exited.then(() => reject(new Error('the fake provider exited before it listened')));
+    });
+    return { baseUrl: `http://127.0.0.1:${port}/v1`, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Milliseconds since a delta's stamp (`<run>:<i>:<hrtime ns> `), or undefined without one. */
+export function deltaAge(delta: string, nowNs: bigint): number | undefined {
+  const m = /:(\d+) $/.exec(delta);
+  return m ? Number(nowNs - BigInt(m[1])) / 1e6 : undefined;
 }
 
 /** A gateway (its own state directory with config.yaml) whose agent streams from `provider`. */
@@ -75,21 +73,24 @@ export async function startAgentGateway(paths: BenchPaths, provider: FakeProvide
   }
 }
 
-/** An operator connection that collects each run's assistant deltas with their arrival times. */
+/** An operator connection that times each run's assistant deltas on arrival. */
 export class AgentClient {
-  private readonly arrivals = new Map<string, Array<[delta: string, at: number]>>();
+  /** Per run: the latency of each delta in milliseconds, in arrival order. */
+  private readonly latencies = new Map<string, number[]>();
+  /** The first and the last delta's arrival (monotonic ns) since {@link resetWindow}. */
+  window: { first?: bigint; last?: bigint } = {};
   private readonly ends = new Map<string, () => void>();
 
   private constructor(readonly conn: BenchConnection) {
-    conn.onEvent = (frame) => this.onEvent(frame, performance.now());
+    conn.onEvent = (frame) => this.onEvent(frame, process.hrtime.bigint());
   }
 
   static async open(server: ServerProcess): Promise<AgentClient> {
     return new AgentClient(await BenchConnection.open({ url: server.url, token: server.token, scopes: ['operator.admin'] }));
   }
 
-  /** Sends one message to `sessionKey`; resolves with the run's (delta, arrival) pairs when it ends. */
-  async run(sessionKey: string, runId: string, timeoutMs = 60_000): Promise<Array<[string, number]>> {
+  /** Sends one message to `sessionKey`; resolves with its deltas' latencies (ms) when the run ends. */
+  async run(sessionKey: string, runId: string, timeoutMs = 60_000): Promise<number[]> {
     const ended = this.runEnd(runId, timeoutMs);
     const answer = await this.conn.request('chat.send', { sessionKey, message: `run ${runId}`, idempotencyKey: runId });
     if (!answer.ok) {
@@ -99,12 +100,17 @@ export class AgentClient {
     return ended;
   }
 
+  /** Starts a new arrival window (see {@link window}). */
+  resetWindow(): void {
+    this.window = {};
+  }
+
   close(): void {
     this.conn.close();
   }
 
-  private runEnd(runId: string, timeoutMs: number): Promise<Array<[string, number]>> {
-    this.arrivals.set(runId, []);
+  private runEnd(runId: string, timeoutMs: number): Promise<number[]> {
+    this.latencies.set(runId, []);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.forget(runId);
@@ -112,7 +118,7 @@ export class AgentClient {
       }, timeoutMs);
       this.ends.set(runId, () => {
         clearTimeout(timer);
-        const got = this.arrivals.get(runId) ?? [];
+        const got = this.latencies.get(runId) ?? [];
         this.forget(runId);
         resolve(got);
       });
@@ -120,14 +126,19 @@ export class AgentClient {
   }
 
   private forget(runId: string): void {
-    this.arrivals.delete(runId);
+    this.latencies.delete(runId);
     this.ends.delete(runId);
   }
 
-  private onEvent(frame: EventFrame, at: number): void {
+  private onEvent(frame: EventFrame, now: bigint): void {
     if (frame.event !== 'agent') return;
     const p = frame.payload as { runId: string; stream: string; data: { delta?: string; phase?: string } };
-    if (p.stream === 'assistant' && p.data.delta) this.arrivals.get(p.runId)?.push([p.data.delta, at]);
+    if (p.stream === 'assistant' && p.data.delta) {
+      const age = deltaAge(p.data.delta, now);
+      if (age !== undefined) this.latencies.get(p.runId)?.push(age);
+      this.window.first ??= now;
+      this.window.last = now;
+    }
     else if (p.stream === 'lifecycle' && (p.data.phase === 'end' || p.data.phase === 'error')) this.ends.get(p.runId)?.();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Agent-run cases (issue 5), both against a gateway of their own whose agent streams from a fake
- * OpenAI-compatible provider in the bench process (agent-fixture.ts). Gateway only: the bare limit
- * has no agent.
+ * OpenAI-compatible provider in a process of its own (agent-fixture.ts). Gateway only: the bare
+ * limit has no agent.
  *
  * - `agent-delta-latency`: one run at a time, deltas 5 ms apart so each is measured alone: from the
  *   provider writing a delta to the client receiving its `agent` event. Target p99 < 2 ms.
@@ -26,7 +26,7 @@ interface AgentSetup {
 }
 
 async function setUp(ctx: CaseContext, script: StreamScript): Promise<AgentSetup> {
-  const provider = await startFakeProvider(script);
+  const provider = await startFakeProvider(ctx.paths, script);
   let gateway: Awaited<ReturnType<typeof startAgentGateway>> | undefined;
   try {
     gateway = await startAgentGateway(ctx.paths, provider);
@@ -48,13 +48,9 @@ async function setUp(ctx: CaseContext, script: StreamScript): Promise<AgentSetup
   }
 }
 
-/** Latency of each (delta, arrival) pair against the provider's stamp. */
-function latencies(setup: AgentSetup, arrivals: Array<[string, number]>, into: LatencyRecorder): void {
-  for (const [delta, at] of arrivals) {
-    const sent = setup.provider.stamps.get(delta);
-    if (sent !== undefined) into.add(at - sent);
-    setup.provider.stamps.delete(delta);
-  }
+/** Records every latency of a run. */
+function record(latencies: readonly number[], into: LatencyRecorder): void {
+  for (const ms of latencies) into.add(ms);
 }
 
 const DELTA_INTERVAL_MS = 5;
@@ -62,7 +58,7 @@ const DELTA_INTERVAL_MS = 5;
 export const agentDeltaLatencyCase: BenchCase = {
   id: 'agent-delta-latency',
   title: 'Agent delta latency, provider → client',
-  description: `One streaming run at a time; the fake provider writes a delta every ${DELTA_INTERVAL_MS} ms (one round's worth per run) and stamps it, the client stamps its agent event. Percentiles over every delta of every round.`,
+  description: `One streaming run at a time; the fake provider (its own process) writes a delta every ${DELTA_INTERVAL_MS} ms, one round's worth per run, each stamped with the monotonic clock; the client times its agent event against the stamp. Percentiles over every delta of every round.`,
   gatewayOnly: NO_AGENT,
   figures: [
     { key: 'p50Ms', label: 'provider delta → client agent event, p50', unit: 'ms', better: 'lower' },
@@ -87,11 +83,11 @@ export const agentDeltaLatencyCase: BenchCase = {
     return {
       async round(index) {
         const cpu0 = cpuSeconds(setup.server.pid);
-        const arrivals = await setup.client.run('main', `lat-${id}-${index}`);
+        const latencies = await setup.client.run('main', `lat-${id}-${index}`);
         cpu += cpuSeconds(setup.server.pid) - cpu0;
-        deltas += arrivals.length;
-        const recorder = new LatencyRecorder(arrivals.length);
-        latencies(setup, arrivals, recorder);
+        deltas += latencies.length;
+        const recorder = new LatencyRecorder(latencies.length);
+        record(latencies, recorder);
         recorder.copyInto(pooled);
         const s = recorder.summary();
         perRound.push({ p50Ms: s.p50, p99Ms: s.p99 });
@@ -117,7 +113,7 @@ interface StreamsRound { deltasPerSec: number; deliveredPct: number; p50Ms: numb
 export const agentStreamsCase: BenchCase = {
   id: 'agent-streams-200',
   title: `${SESSIONS} concurrent streaming sessions`,
-  description: `${SESSIONS} sessions each start a run at once; the fake provider streams a delta every ${STREAM_INTERVAL_MS} ms per run (${(SESSIONS * 1000) / STREAM_INTERVAL_MS} deltas/s offered). One client receives every agent event; the gateway's RSS is sampled every 100 ms.`,
+  description: `${SESSIONS} sessions each start a run at once; the fake provider (its own process) streams a delta every ${STREAM_INTERVAL_MS} ms per run (${(SESSIONS * 1000) / STREAM_INTERVAL_MS} deltas/s offered). One client receives every agent event; deltas/s is counted from its first to its last delta; the gateway's RSS is sampled every 100 ms.`,
   gatewayOnly: NO_AGENT,
   figures: [
     { key: 'deltasPerSec', label: `${SESSIONS} streaming sessions: deltas delivered/s`, unit: 'deltas/s', better: 'higher' },
@@ -151,19 +147,21 @@ export const agentStreamsCase: BenchCase = {
         let peak = rssMiB(setup.server.pid) ?? 0;
         const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(setup.server.pid) ?? 0); }, 100);
         const cpu0 = cpuSeconds(setup.server.pid);
-        const t0 = performance.now();
+        setup.client.resetWindow();
         try {
           const runs = Array.from({ length: SESSIONS }, (_, i) => setup.client.run(`agent:main:bench-${i}`, `s-${id}-${index}-${i}`, 120_000));
-          const arrivals = (await Promise.all(runs)).flat();
-          const seconds = (performance.now() - t0) / 1000;
+          const latencies = (await Promise.all(runs)).flat();
+          const { first, last } = setup.client.window;
+          // Delivery rate while the streams ran: first delta to last delta seen by the client.
+          const seconds = first !== undefined && last !== undefined && last > first ? Number(last - first) / 1e9 : NaN;
           cpu += cpuSeconds(setup.server.pid) - cpu0;
-          delivered += arrivals.length;
-          const recorder = new LatencyRecorder(arrivals.length);
-          latencies(setup, arrivals, recorder);
+          delivered += latencies.length;
+          const recorder = new LatencyRecorder(latencies.length);
+          record(latencies, recorder);
           const s = recorder.summary();
           perRound.push({
-            deltasPerSec: Math.round(arrivals.length / seconds),
-            deliveredPct: Math.round((arrivals.length / (SESSIONS * deltasPerRun)) * 10000) / 100,
+            deltasPerSec: Math.round(latencies.length / seconds),
+            deliveredPct: Math.round((latencies.length / (SESSIONS * deltasPerRun)) * 10000) / 100,
             p50Ms: s.p50,
             p99Ms: s.p99,
             rssPeakMiB: peak,
