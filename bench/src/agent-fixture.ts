@@ -54,10 +54,13 @@ export async function startFakeProvider(paths: BenchPaths, script: StreamScript)
   }
 }
 
-/** Milliseconds since a delta's stamp (`<run>:<i>:<hrtime ns> `), or undefined without one. */
+/** Milliseconds since a delta's stamp (`<i>.<hrtime ns>`, base 36), or undefined without one. */
 export function deltaAge(delta: string, nowNs: bigint): number | undefined {
-  const m = /:(\d+) $/.exec(delta);
-  return m ? Number(nowNs - BigInt(m[1])) / 1e6 : undefined;
+  const m = /\.([0-9a-z]+) $/.exec(delta);
+  if (!m) return undefined;
+  let ns = 0n;
+  for (const c of m[1]) ns = ns * 36n + BigInt(parseInt(c, 36));
+  return Number(nowNs - ns) / 1e6;
 }
 
 /** A gateway (its own state directory with config.yaml) whose agent streams from `provider`. */
