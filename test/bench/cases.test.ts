@@ -3,7 +3,7 @@
 // performance targets live in `pnpm bench`, never in tests.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ServerPool, benchCases, benchPaths, runCase, type CaseContext, type Measurement, type Timing } from '@switchboard/bench';
+import { ServerPool, benchCases, benchPaths, connectionsCase, runCase, type CaseContext, type Measurement, type Timing } from '@switchboard/bench';
 
 const ROOT = join(__dirname, '..', '..');
 const TIMING: Timing = { rounds: 1, roundSeconds: 0.3, warmupSeconds: 0.1, firstWarmupSeconds: 0.1, coldRuns: 1, repeats: 1, idleSeconds: 0 };
@@ -51,6 +51,16 @@ describe('benchmark cases of the later issues', () => {
     expect(gateway.figures.deliveredPct).toBe(100);
     expect(gateway.figures.deltasPerSec).toBeGreaterThan(100);
     expect(gateway.figures.rssPeakMiB!).toBeGreaterThanOrEqual(gateway.figures.rssIdleMiB! * 0.5);
+  }, 60_000);
+
+  it('signed connects: new devices are paired and handed a token, then reconnect with it and get none', async () => {
+    const spec = connectionsCase('signed-smoke', 40, true, benchCases.find((c) => c.id === 'signed-5000')!.figures.slice());
+    const { gateway } = (await runCase(spec, ctx, ['gateway'])) as Record<string, Measurement>;
+    const [first, again] = gateway.detail.rounds as Array<Record<string, unknown>>;
+    expect(first).toMatchObject({ connected: 40, failures: 0, verifiedOk: 40, tokensIssued: 40 });
+    expect(again).toMatchObject({ connected: 40, failures: 0, verifiedOk: 40, tokensIssued: 0 });
+    expect(gateway.figures.connectsPerSec).toBeGreaterThan(0);
+    expect(gateway.figures.firstConnectsPerSec).toBeGreaterThan(0);
   }, 60_000);
 
   it('node-invoke-1: round trips through a real node host', async () => {

@@ -82,6 +82,7 @@ describe('pnpm bench harness', () => {
       'rr-50.p99Ms < 3 ms',
       'connect-5000.totalMs < 4 s',
       'signed-5000.connectsPerSec ≥ 2,000/s',
+      'signed-5000.firstConnectsPerSec ≥ 2,000/s',
       'agent-delta-latency.p99Ms < 2 ms',
     ]);
     // Cases without a counterpart in the bare limit say why; every other case runs against both.

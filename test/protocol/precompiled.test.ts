@@ -51,9 +51,9 @@ describe('validators compiled ahead of time', () => {
   it('the build wrote them from the current tables (pnpm build ran)', async () => {
     const load = await loadPrecompiledValidators();
     expect(load.problem).toBeUndefined();
-    expect(load.table).toBeDefined();
+    expect(load.table, 'no precompiled validators: run pnpm build').toBeDefined();
     const v = compileValidators({ precompiled: load.table });
-    expect(v.report.compiled).toEqual([]);
+    expect(v.report.compiled, 'these schemas changed since the last pnpm build').toEqual([]);
     expect(v.report.reused).toBe(defaultEntries().length);
   });
 

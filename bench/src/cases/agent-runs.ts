@@ -55,6 +55,7 @@ function record(latencies: readonly number[], into: LatencyRecorder): void {
 
 const DELTA_INTERVAL_MS = 5;
 
+/** Issue 5: provider delta → client event latency, one run at a time (target p99 < 2 ms; gateway only). */
 export const agentDeltaLatencyCase: BenchCase = {
   id: 'agent-delta-latency',
   title: 'Agent delta latency, provider → client',
@@ -110,6 +111,7 @@ const STREAM_INTERVAL_MS = 40;
 
 interface StreamsRound { deltasPerSec: number; deliveredPct: number; p50Ms: number; p99Ms: number; rssPeakMiB: number }
 
+/** Issue 5: 200 concurrent streaming sessions — deltas/s delivered, latency, RSS (gateway only). */
 export const agentStreamsCase: BenchCase = {
   id: 'agent-streams-200',
   title: `${SESSIONS} concurrent streaming sessions`,

@@ -112,6 +112,8 @@ class ConnectionsRun implements CaseRun {
     });
     this.details.push({
       ...(firstConnect !== undefined ? { kind: firstConnect ? 'first connects (new devices, paired on loopback)' : 'reconnects (paired devices with their device token)' } : {}),
+      // hello-ok hands out a token on a first connect, and none when the device presented a valid one.
+      ...(devices ? { tokensIssued: opened.conns.filter((c) => c.deviceToken !== undefined).length } : {}),
       connected: n,
       failures: opened.failures.length,
       failureSamples: failureSummary(opened.failures),

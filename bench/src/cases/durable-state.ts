@@ -29,7 +29,7 @@ const ADMIN = ['operator.admin'] as const;
 
 interface Phase { ok: number; errors: string[]; seconds: number }
 
-/** Runs `IN_FLIGHT` loops per connection for `seconds`, each sending the next key of `keys()`. */
+/** Runs `IN_FLIGHT` loops per connection for `seconds` (or until `nextKey` has none left), each sending `chat.inject` with the next key. */
 async function drive(conns: BenchConnection[], seconds: number, nextKey: () => string | undefined, recorder?: LatencyRecorder): Promise<Phase> {
   const errors: string[] = [];
   let ok = 0;
@@ -117,6 +117,7 @@ class IdempotentSendsRun implements CaseRun {
   }
 }
 
+/** Issue 4: idempotent side-effect requests per second through the ledger, fsync included, beside the limit. */
 export const idempotentSendsCase: BenchCase = {
   id: 'idempotent-sends',
   title: 'Idempotent side-effect requests through the ledger',
@@ -185,6 +186,7 @@ async function restartOnce(ctx: Parameters<BenchCase['start']>[1], home: string)
   }
 }
 
+/** Issue 4: restart time with 100,000 transcript rows in the store, beside an empty store (gateway only). */
 export const restartCase: BenchCase = {
   id: 'restart-100k',
   title: 'Restart with 100,000 transcript rows',
