@@ -20,6 +20,8 @@ export interface ConnectOptions {
   scopes?: readonly string[];
   /** Sign the handshake with this identity (Ed25519, v3 payload). */
   identity?: BenchIdentity;
+  /** The device token hello-ok handed this identity earlier (sent as auth.deviceToken, as clients that keep it do). */
+  deviceToken?: string;
   /** Time for the whole handshake. Default 15 s. */
   timeoutMs?: number;
 }
@@ -80,7 +82,13 @@ export class BenchConnection {
   closed = false;
   closeInfo = '';
 
-  private constructor(readonly ws: WebSocket) {}
+  /** @param deviceId the identity this connection signed with, if any */
+  private constructor(readonly ws: WebSocket, readonly deviceId?: string) {}
+
+  /** The device token hello-ok handed a signed connection (present when the gateway issued one). */
+  get deviceToken(): string | undefined {
+    return this.hello?.auth?.deviceToken;
+  }
 
   /** The hello-ok payload (parsed on first access). */
   get hello(): any {
@@ -90,7 +98,7 @@ export class BenchConnection {
   /** Opens a connection and completes the handshake; rejects on refusal, close or timeout. */
   static open(options: ConnectOptions): Promise<BenchConnection> {
     const ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs ?? 15_000 });
-    const conn = new BenchConnection(ws);
+    const conn = new BenchConnection(ws, options.identity?.deviceId);
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (err?: Error) => {
@@ -191,7 +199,7 @@ function connectParams(options: ConnectOptions, challenge: { nonce: string; ts: 
     client,
     role: 'operator',
     scopes,
-    auth: { token: options.token },
+    auth: { token: options.token, ...(options.deviceToken ? { deviceToken: options.deviceToken } : {}) },
   };
   if (options.identity) {
     params.device = signedDevice(options.identity, { client, role: 'operator', scopes, token: options.token, challenge });

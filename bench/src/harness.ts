@@ -114,8 +114,8 @@ export async function runCases(cases: readonly BenchCase[], options: HarnessOpti
   const results: CaseResult[] = [];
   try {
     for (const spec of cases) {
-      options.log(`${spec.id}: ${spec.rounds(options.timing)} rounds, gateway and limit alternating…`);
-      const outcomes = await runCase(spec, ctx);
+      options.log(`${spec.id}: ${spec.rounds(options.timing)} rounds, ${spec.gatewayOnly ? `gateway only (${spec.gatewayOnly})` : 'gateway and limit alternating'}…`);
+      const outcomes = await runCase(spec, ctx, spec.gatewayOnly ? ['gateway'] : SERVER_KINDS);
       let referee: { gateway?: Outcome; limit?: Outcome } | undefined;
       if (options.referee && (spec.id === 'cold-start' || REFEREE[spec.id])) {
         referee = {};
@@ -125,7 +125,7 @@ export async function runCases(cases: readonly BenchCase[], options: HarnessOpti
         }
       }
       const missing: Outcome = { error: 'not run' };
-      const result = caseResult(spec, outcomes.gateway ?? missing, outcomes.limit ?? missing, referee);
+      const result = caseResult(spec, outcomes.gateway ?? missing, spec.gatewayOnly ? undefined : outcomes.limit ?? missing, referee);
       const deaths = await pool.reapExited();
       if (deaths.length) {
         result.serverExits = deaths;

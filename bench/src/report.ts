@@ -33,7 +33,10 @@ export interface CaseResult {
   description: string;
   rows: FigureRow[];
   gateway: Outcome;
-  limit: Outcome;
+  /** Absent for a gateway-only case. */
+  limit?: Outcome;
+  /** Why the limit has no counterpart, for a gateway-only case. */
+  gatewayOnly?: string;
   referee?: { gateway?: unknown; limit?: unknown };
   /** Long-lived servers that exited on their own during this case (a crash is a finding). */
   serverExits?: string[];
@@ -56,9 +59,9 @@ const figureOf = (o: Outcome | undefined, key: string): number | null => (o && '
  * The median of gateway/limit over rounds run next to each other in time, when both outcomes have
  * per-round figures for `key`; undefined otherwise.
  */
-export function pairedRatio(gateway: Outcome, limit: Outcome, key: string): number | undefined {
+export function pairedRatio(gateway: Outcome, limit: Outcome | undefined, key: string): number | undefined {
   const g = 'rounds' in gateway ? gateway.rounds : undefined;
-  const l = 'rounds' in limit ? limit.rounds : undefined;
+  const l = limit && 'rounds' in limit ? limit.rounds : undefined;
   if (!g || !l || g.length === 0 || g.length !== l.length) return undefined;
   const ratios: number[] = [];
   for (let i = 0; i < g.length; i++) {
@@ -75,8 +78,11 @@ export function meets(target: FigureTarget, value: number): boolean {
   return target.op === '<' ? value < target.threshold : value >= target.threshold;
 }
 
-/** Builds one case's rows from its two outcomes (and referee figures, keyed like the case's). */
-export function caseResult(spec: BenchCase, gateway: Outcome, limit: Outcome, referee?: { gateway?: Outcome; limit?: Outcome }): CaseResult {
+/**
+ * Builds one case's rows from its two outcomes (and referee figures, keyed like the case's); a
+ * gateway-only case has no limit outcome.
+ */
+export function caseResult(spec: BenchCase, gateway: Outcome, limit: Outcome | undefined, referee?: { gateway?: Outcome; limit?: Outcome }): CaseResult {
   const rows = spec.figures.map((f): FigureRow => {
     const g = figureOf(gateway, f.key);
     const l = figureOf(limit, f.key);
@@ -93,7 +99,9 @@ export function caseResult(spec: BenchCase, gateway: Outcome, limit: Outcome, re
     return row;
   });
   return {
-    id: spec.id, title: spec.title, description: spec.description, rows, gateway, limit,
+    id: spec.id, title: spec.title, description: spec.description, rows, gateway,
+    ...(limit ? { limit } : {}),
+    ...(spec.gatewayOnly ? { gatewayOnly: spec.gatewayOnly } : {}),
     ...(referee ? { referee: { gateway: referee.gateway, limit: referee.limit } } : {}),
   };
 }
@@ -117,9 +125,11 @@ export function formatFigure(value: number | null | undefined, unit: FigureSpec[
 }
 
 const ratioText = (r: number | null): string => (r === null ? '—' : `${Math.round(r * 100)} %`);
+/** The limit's cell: its figure, or "n/a" where the limit has no counterpart. */
+const limitText = (c: CaseResult, r: FigureRow): string => (c.gatewayOnly ? 'n/a' : formatFigure(r.limit, r.unit));
 const RATIO_NOTE = 'Ratio: Switchboard ÷ limit; for figures measured in rounds, the median of the per-round ratios (each gateway round against the limit round beside it in time).';
 const passText = (p: boolean | null | undefined): string => (p === undefined ? '' : p === null ? 'not measured' : p ? '**pass**' : '**FAIL**');
-const errorOf = (o: Outcome): string | undefined => ('error' in o ? o.error : undefined);
+const errorOf = (o: Outcome | undefined): string | undefined => (o && 'error' in o ? o.error : undefined);
 
 /** The markdown report. */
 export function renderMarkdown(results: BenchResults): string {
@@ -135,7 +145,7 @@ export function renderMarkdown(results: BenchResults): string {
     `Load cases: ${t.rounds} rounds of ${t.roundSeconds} s per server (after ${t.warmupSeconds} s warm-up each, ${t.firstWarmupSeconds} s before the first), gateway and limit alternating round by round, each figure the median round;` +
       ` ${t.coldRuns} cold starts and ${t.repeats} repeat${t.repeats === 1 ? '' : 's'} of the connection cases per server (medians); idle RSS after ${t.idleSeconds} s. Whole run ${Math.round(results.durationSeconds)} s.`,
     '',
-    '## Targets (issue 2)',
+    '## Targets (from the issues)',
     '',
     RATIO_NOTE,
     '',
@@ -144,16 +154,20 @@ export function renderMarkdown(results: BenchResults): string {
   ];
   for (const c of results.cases) {
     for (const r of c.rows.filter((row) => row.target)) {
-      lines.push(`| ${r.label} | ${r.target!.text} | ${formatFigure(r.gateway, r.unit)} | ${formatFigure(r.limit, r.unit)} | ${ratioText(r.ratio)} | ${passText(r.pass)} |`);
+      lines.push(`| ${r.label} | ${r.target!.text} | ${formatFigure(r.gateway, r.unit)} | ${limitText(c, r)} | ${ratioText(r.ratio)} | ${passText(r.pass)} |`);
     }
   }
   lines.push('', '## Every figure', '', '| case | figure | Switchboard | bare ws limit | ratio | OpenClaw 2026.9.6 |', '|---|---|---|---|---|---|');
   for (const c of results.cases) {
     for (const r of c.rows) {
-      lines.push(`| ${c.id} | ${r.label} | ${formatFigure(r.gateway, r.unit)} | ${formatFigure(r.limit, r.unit)} | ${ratioText(r.ratio)} | ${r.openclaw ?? ''} |`);
+      lines.push(`| ${c.id} | ${r.label} | ${formatFigure(r.gateway, r.unit)} | ${limitText(c, r)} | ${ratioText(r.ratio)} | ${r.openclaw ?? ''} |`);
     }
   }
-  lines.push('', 'OpenClaw figures are the baseline in `../shared/bench/README.md` (same kind of 2-core machine, not this run).');
+  lines.push('', 'OpenClaw figures are the baseline in `../shared/bench/README.md` (same kind of 2-core machine, not this run); empty where it has none.');
+  const gatewayOnly = results.cases.filter((c) => c.gatewayOnly);
+  if (gatewayOnly.length) {
+    lines.push('', 'Measured against the gateway alone (n/a), because the bare limit has no counterpart:', '', ...gatewayOnly.map((c) => `- ${c.id}: ${c.gatewayOnly}`));
+  }
   const failed: string[] = [];
   for (const c of results.cases) {
     const outcomes: Array<[string, unknown]> = [['the gateway', c.gateway], ['the limit', c.limit], ['the gateway (referee)', c.referee?.gateway], ['the limit (referee)', c.referee?.limit]];

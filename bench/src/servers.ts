@@ -131,9 +131,19 @@ export class ServerProcess implements BenchServer {
   }
 }
 
-/** Spawns the gateway from dist with a fresh state directory on `port`. Does not wait for it. */
-export function spawnGateway(paths: BenchPaths, port: number): ServerProcess {
-  const home = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+/** Where a spawned gateway keeps its state. */
+export interface GatewayHome {
+  /** An existing state directory (kept when the gateway stops). Default: a fresh temporary one, removed afterwards. */
+  home?: string;
+}
+
+/**
+ * Spawns the gateway from dist on `port` with a fresh state directory, or with `home` (a prepared
+ * store or config.yaml). Does not wait for it.
+ */
+export function spawnGateway(paths: BenchPaths, port: number, options: GatewayHome = {}): ServerProcess {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const cleanup = options.home ? () => {} : () => rmSync(home, { recursive: true, force: true });
   const t0 = performance.now();
   const child = spawn(process.execPath, [paths.gatewayMain], {
     cwd: paths.repoRoot,
@@ -147,7 +157,19 @@ export function spawnGateway(paths: BenchPaths, port: number): ServerProcess {
       SWITCHBOARD_LOG_LEVEL: 'warn',
     },
   });
-  return new ServerProcess('gateway', `ws://127.0.0.1:${port}`, BENCH_TOKEN, child, t0, () => rmSync(home, { recursive: true, force: true }));
+  return new ServerProcess('gateway', `ws://127.0.0.1:${port}`, BENCH_TOKEN, child, t0, cleanup);
+}
+
+/** Spawns a gateway on a free port with `home` and waits until it answers; stops it on failure. */
+export async function startGatewayIn(paths: BenchPaths, home: string): Promise<ServerProcess> {
+  const server = spawnGateway(paths, await freePort(), { home });
+  try {
+    await waitUntilAnswering(server);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
 }
 
 /** Spawns the bare-ws limit server on `port`. Does not wait for it. */

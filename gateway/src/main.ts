@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // Direct entry point of the daemon (`node gateway/dist/main.js`); settings come from the environment.
 // The usual way to start it is `switchboard gateway run`, which accepts flags too.
-import { optionsFromEnv, runGatewayProcess } from './run.js';
+import { optionsFromEnv, runGatewayProcess } from './daemon.js';
 
-const code = await runGatewayProcess(optionsFromEnv());
+let code: number;
+try {
+  code = await runGatewayProcess(optionsFromEnv());
+} catch (err) {
+  // An unexpected start-up failure must not end as exit 0 through the daemon's last-resort handlers.
+  process.stderr.write(`switchboard: the gateway could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  code = 1;
+}
 process.exit(code);

@@ -69,7 +69,10 @@ describe('pnpm bench harness', () => {
   });
 
   it('registers every case the issue asks for, each with figures and the issue targets', () => {
-    expect(benchCases.map((c) => c.id)).toEqual(['cold-start', 'rr-1', 'rr-50', 'connect-5000', 'fanout-1000', 'signed-5000']);
+    expect(benchCases.map((c) => c.id)).toEqual([
+      'cold-start', 'rr-1', 'rr-50', 'connect-5000', 'fanout-1000', 'signed-5000',
+      'node-invoke-1', 'node-invoke-8', 'idempotent-sends', 'restart-100k', 'agent-delta-latency', 'agent-streams-200',
+    ]);
     const targets = benchCases.flatMap((c) => c.figures.filter((f) => f.target).map((f) => `${c.id}.${f.key} ${f.target!.text}`));
     expect(targets).toEqual([
       'cold-start.coldStartMs < 0.5 s',
@@ -79,6 +82,25 @@ describe('pnpm bench harness', () => {
       'rr-50.p99Ms < 3 ms',
       'connect-5000.totalMs < 4 s',
       'signed-5000.connectsPerSec ≥ 2,000/s',
+      'signed-5000.firstConnectsPerSec ≥ 2,000/s',
+      'agent-delta-latency.p99Ms < 2 ms',
     ]);
+    // Cases without a counterpart in the bare limit say why; every other case runs against both.
+    expect(benchCases.filter((c) => c.gatewayOnly).map((c) => c.id)).toEqual(['restart-100k', 'agent-delta-latency', 'agent-streams-200']);
+  });
+
+  it('reports a gateway-only case without a limit figure, and not as a failed run', () => {
+    const spec = benchCases.find((c) => c.id === 'restart-100k')!;
+    const gateway: Measurement = { figures: { restartMs: 300, historyMs: 320, emptyRestartMs: 290 }, detail: {} };
+    const result = caseResult(spec, gateway, undefined);
+    expect(result.gatewayOnly).toBe(spec.gatewayOnly);
+    expect(result.rows.every((r) => r.limit === null && r.ratio === null)).toBe(true);
+    const md = renderMarkdown({
+      tool: 'switchboard pnpm bench', quick: true, referee: false, timing: TIMING, durationSeconds: 1, loadAverageAtEnd: [0, 0, 0], cases: [result],
+      machine: { cores: 2, cpuModel: 'test', totalMemMiB: 1, node: process.version, platform: 'linux-x64', loadAverageAtStart: [0, 0, 0], date: '2026-01-01T00:00:00Z', commit: null },
+    });
+    expect(md).toContain('| restart-100k | restart with 100k transcript rows, spawn → first answered health | 300 ms | n/a | — |');
+    expect(md).toContain(`- restart-100k: ${spec.gatewayOnly}`);
+    expect(md).not.toContain('Runs that failed');
   });
 });

@@ -1,157 +1,155 @@
 /**
- * Durable-state benchmarks (issue 4), self-contained: each function spawns its own daemon from
- * `gateway/dist/main.js` (run `pnpm build` first) on a temporary state directory and returns plain
- * numbers for the `pnpm bench` harness to report.
+ * Durable-state cases (issue 4).
  *
- * - {@link idempotentSendsPerSecond}: side-effect requests (`chat.inject`, each with a new
- *   idempotency key) per second through the ledger, fsync included: every answer waited for two
- *   durable commits (accepted, then effect + answer), shared between concurrent requests by group
- *   commit. Also the replay rate (same keys again: answered from the ledger, no effect).
- * - {@link restartTimeWithTranscriptRows}: time from process start to "gateway ready" and to the
- *   first answered `chat.history`, with N transcript rows in the store, against an empty store.
- *
- * Needs the bench package to depend on `ws` and `@switchboard/gateway` (workspace).
+ * - `idempotent-sends`: side-effect requests through the idempotency ledger — `chat.inject`, each
+ *   with a new idempotency key, 4 connections × 8 in flight. Each answer waited for two durable
+ *   commits (request accepted; effect and answer recorded), fsync included, shared between
+ *   concurrent requests by group commit. Then the same keys again: answered from the ledger with no
+ *   effect. The bare limit answers `chat.inject` at once, so the ratio is what the ledger, the
+ *   transcript append and the fsyncs cost.
+ * - `restart-100k`: a gateway restarting on a store that holds 100,000 transcript rows, from spawn
+ *   to the first answered `health` and to the first answered `chat.history`, beside the same
+ *   restart on an empty store. Gateway only: the limit has no store.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { SqliteStore } from '@switchboard/gateway';
+import { join } from 'node:path';
+import { DATABASE_FILE, SqliteStore } from '@switchboard/gateway';
+import { BenchConnection, closeAll, failureSummary } from '../client.js';
+import { cpuSeconds } from '../proc.js';
+import { startGatewayIn, type BenchServer } from '../servers.js';
+import { LatencyRecorder, median } from '../stats.js';
+import type { BenchCase, CaseRun, Measurement, Timing } from './types.js';
 
-const TOKEN = 'bench-token-0123456789abcdef-0123456789';
-const DEFAULT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
+const CONNECTIONS = 4;
+const IN_FLIGHT = 8;
+/** Upper bound on requests per phase, whatever the speed. */
+const MAX_REQUESTS = 1_000_000;
+const ADMIN = ['operator.admin'] as const;
 
-/** Where the daemon comes from. */
-export interface DaemonTarget {
-  /** Repository root (where gateway/dist/main.js is). Default: found from this file. */
-  repoRoot?: string;
-}
+interface Phase { ok: number; errors: string[]; seconds: number }
 
-/** Load shape of {@link idempotentSendsPerSecond}. */
-export interface SendsOptions extends DaemonTarget {
-  /** Measurement time (default 5 s), after a 1 s warm-up. */
-  durationMs?: number;
-  /** Connections, each with `inFlight` requests outstanding (defaults 4 × 8). */
-  connections?: number;
-  inFlight?: number;
-}
-
-/** Throughput and latency of fresh side-effect requests, and the replay rate. */
-export interface SendsResult {
-  requestsPerSecond: number;
-  requests: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Retries of already-answered keys per second (ledger lookups, no effect). */
-  replaysPerSecond: number;
-}
-
-/** How {@link restartTimeWithTranscriptRows} measures. */
-export interface RestartOptions extends DaemonTarget {
-  /** Starts measured per store (median reported; default 3). */
-  runs?: number;
-  /** Rows per session (default 1000). */
-  rowsPerSession?: number;
-}
-
-/** Start-up times with a full and with an empty store, in milliseconds. */
-export interface RestartResult {
-  rows: number;
-  databaseBytes: number;
-  /** Process start → "gateway ready" (median). */
-  readyMs: number;
-  /** Process start → first chat.history answered (median). */
-  firstHistoryMs: number;
-  /** The same two figures with an empty store. */
-  emptyReadyMs: number;
-  emptyFirstHistoryMs: number;
-}
-
-/** Fresh `chat.inject` requests per second through the idempotency ledger (fsync included), with latency percentiles; then the replay rate of the same keys. */
-export async function idempotentSendsPerSecond(options: SendsOptions = {}): Promise<SendsResult> {
-  const durationMs = options.durationMs ?? 5_000;
-  const stateDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
-  const daemon = await startDaemon(options.repoRoot ?? DEFAULT_ROOT, stateDir);
-  try {
-    const clients = await Promise.all(Array.from({ length: options.connections ?? 4 }, () => RpcClient.connect(daemon.url)));
-    const inFlight = options.inFlight ?? 8;
-    let counter = 0;
-    const keys: string[] = [];
-    const run = async (ms: number, record: boolean, pick: () => string) => {
-      const latencies: number[] = [];
-      const end = performance.now() + ms;
-      await Promise.all(clients.flatMap((c) => Array.from({ length: inFlight }, async () => {
-        while (performance.now() < end) {
-          const key = pick();
-          const t0 = performance.now();
-          await c.call('chat.inject', { sessionKey: 'main', message: `bench ${key}`, idempotencyKey: key });
-          if (record) latencies.push(performance.now() - t0);
-        }
-      })));
-      return latencies;
-    };
-    const fresh = () => { const k = `k${counter++}`; keys.push(k); return k; };
-    await run(1_000, false, fresh);
-    const latencies = await run(durationMs, true, fresh);
-    let replay = 0;
-    const replays = await run(Math.min(durationMs, 2_000), true, () => keys[replay++ % keys.length]);
-    clients.forEach((c) => c.close());
-    latencies.sort((a, b) => a - b);
-    return {
-      requestsPerSecond: Math.round(latencies.length / (durationMs / 1000)),
-      requests: latencies.length,
-      p50Ms: round(latencies[Math.floor(latencies.length * 0.5)]),
-      p99Ms: round(latencies[Math.floor(latencies.length * 0.99)]),
-      replaysPerSecond: Math.round(replays.length / (Math.min(durationMs, 2_000) / 1000)),
-    };
-  } finally {
-    await daemon.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-}
-
-/** Start-up time of a daemon whose store holds `rows` transcript entries, beside an empty store (medians). */
-export async function restartTimeWithTranscriptRows(rows = 100_000, options: RestartOptions = {}): Promise<RestartResult> {
-  const root = options.repoRoot ?? DEFAULT_ROOT;
-  const runs = options.runs ?? 3;
-  const empty = mkdtempSync(join(tmpdir(), 'switchboard-bench-empty-'));
-  const full = mkdtempSync(join(tmpdir(), 'switchboard-bench-full-'));
-  try {
-    seedTranscripts(full, rows, options.rowsPerSession ?? 1000);
-    const measure = async (dir: string) => {
-      const ready: number[] = [];
-      const history: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const d = await startDaemon(root, dir);
-        ready.push(d.readyMs);
-        const c = await RpcClient.connect(d.url);
-        await c.call('chat.history', { sessionKey: 'main', limit: 200 });
-        history.push(performance.now() - d.spawnedAt);
-        c.close();
-        await d.stop();
+/** Runs `IN_FLIGHT` loops per connection for `seconds` (or until `nextKey` has none left), each sending `chat.inject` with the next key. */
+async function drive(conns: BenchConnection[], seconds: number, nextKey: () => string | undefined, recorder?: LatencyRecorder): Promise<Phase> {
+  const errors: string[] = [];
+  let ok = 0;
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  await Promise.all(conns.flatMap((conn) => Array.from({ length: IN_FLIGHT }, async () => {
+    while (performance.now() < until && ok + errors.length < MAX_REQUESTS && !conn.closed) {
+      const key = nextKey();
+      if (key === undefined) break;
+      const start = performance.now();
+      try {
+        const answer = await conn.request('chat.inject', { sessionKey: 'main', message: `bench ${key}`, idempotencyKey: key });
+        if (answer.ok) {
+          ok++;
+          recorder?.add(performance.now() - start);
+        } else errors.push(`${answer.error?.code}: ${answer.error?.message}`);
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
       }
-      return { ready: median(ready), history: median(history) };
+    }
+  })));
+  return { ok, errors, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface SendsRound { sendsPerSec: number; p50Ms: number; p99Ms: number; replaysPerSec: number }
+
+class IdempotentSendsRun implements CaseRun {
+  private readonly perRound: SendsRound[] = [];
+  private readonly errors: string[] = [];
+  private sends = 0;
+  private serverCpu = 0;
+  private counter = 0;
+  private closed = false;
+  /** Unique per run: the long-lived gateway keeps every key for a day. */
+  private readonly prefix = `sends-${Date.now().toString(36)}`;
+
+  constructor(private readonly server: BenchServer, private readonly conns: BenchConnection[], private readonly timing: Timing) {}
+
+  async round(index: number): Promise<void> {
+    const fresh = (list?: string[]) => () => {
+      const key = `${this.prefix}-${this.counter++}`;
+      list?.push(key);
+      return key;
     };
-    const e = await measure(empty);
-    const f = await measure(full);
+    await drive(this.conns, index === 0 ? this.timing.firstWarmupSeconds : this.timing.warmupSeconds, fresh());
+    const used: string[] = [];
+    const recorder = new LatencyRecorder(MAX_REQUESTS);
+    const cpu0 = cpuSeconds(this.server.pid);
+    const phase = await drive(this.conns, this.timing.roundSeconds, fresh(used), recorder);
+    this.serverCpu += cpuSeconds(this.server.pid) - cpu0;
+    // The same keys again, as a client retrying after a lost answer would send them.
+    let next = 0;
+    const replay = await drive(this.conns, this.timing.roundSeconds / 2, () => used[next++]);
+    const latency = recorder.summary();
+    this.perRound.push({
+      sendsPerSec: Math.round(phase.ok / phase.seconds),
+      p50Ms: latency.p50,
+      p99Ms: latency.p99,
+      replaysPerSec: Math.round(replay.ok / replay.seconds),
+    });
+    this.sends += phase.ok;
+    this.errors.push(...phase.errors.slice(0, 100), ...replay.errors.slice(0, 100));
+  }
+
+  async finish(): Promise<Measurement> {
+    await this.abort();
+    const pick = (k: keyof SendsRound) => median(this.perRound.map((r) => r[k]));
     return {
-      rows,
-      databaseBytes: statSync(join(full, 'switchboard.db')).size,
-      readyMs: round(f.ready),
-      firstHistoryMs: round(f.history),
-      emptyReadyMs: round(e.ready),
-      emptyFirstHistoryMs: round(e.history),
+      rounds: this.perRound.map((r) => ({ ...r })),
+      figures: {
+        sendsPerSec: pick('sendsPerSec'),
+        p50Ms: pick('p50Ms'),
+        p99Ms: pick('p99Ms'),
+        replaysPerSec: pick('replaysPerSec'),
+        serverCpuUsPerSend: this.sends ? Math.round((this.serverCpu / this.sends) * 1e7) / 10 : null,
+      },
+      detail: { connections: CONNECTIONS, inFlight: IN_FLIGHT, sends: this.sends, errors: this.errors.length, errorSamples: failureSummary(this.errors), rounds: this.perRound },
     };
-  } finally {
-    rmSync(empty, { recursive: true, force: true });
-    rmSync(full, { recursive: true, force: true });
+  }
+
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await closeAll(this.conns);
   }
 }
+
+/** Issue 4: idempotent side-effect requests per second through the ledger, fsync included, beside the limit. */
+export const idempotentSendsCase: BenchCase = {
+  id: 'idempotent-sends',
+  title: 'Idempotent side-effect requests through the ledger',
+  description: `chat.inject with a new idempotency key each, ${CONNECTIONS} connections × ${IN_FLIGHT} in flight: every answer waits for two fsynced commits (accepted; effect and answer), shared by group commit. Then the same keys again, answered from the ledger. The limit answers chat.inject at once, so the ratio is the cost of the ledger, the transcript append and the fsyncs.`,
+  figures: [
+    { key: 'sendsPerSec', label: 'idempotent chat.inject req/s (new keys, fsync included)', unit: 'req/s', better: 'higher' },
+    { key: 'p50Ms', label: 'idempotent chat.inject latency p50', unit: 'ms', better: 'lower' },
+    { key: 'p99Ms', label: 'idempotent chat.inject latency p99', unit: 'ms', better: 'lower' },
+    { key: 'replaysPerSec', label: 'retries answered from the ledger req/s', unit: 'req/s', better: 'higher' },
+    { key: 'serverCpuUsPerSend', label: 'server CPU per idempotent request', unit: 'µs', better: 'lower' },
+  ],
+  rounds: (timing) => timing.rounds,
+  async start(kind, ctx): Promise<CaseRun> {
+    const server = await ctx.server(kind);
+    const conns: BenchConnection[] = [];
+    try {
+      for (let i = 0; i < CONNECTIONS; i++) conns.push(await BenchConnection.open({ url: server.url, token: server.token, scopes: ADMIN }));
+    } catch (err) {
+      await closeAll(conns);
+      throw err;
+    }
+    return new IdempotentSendsRun(server, conns, ctx.timing);
+  },
+};
+
+// ── restart with 100,000 transcript rows ─────────────────────────────────────────────────────
+
+const ROWS = 100_000;
+const ROWS_PER_SESSION = 1_000;
 
 /** Fills a state directory with `rows` transcript entries over sessions of `perSession` entries. */
-function seedTranscripts(stateDir: string, rows: number, perSession: number): void {
+export function seedTranscripts(stateDir: string, rows: number, perSession = ROWS_PER_SESSION): void {
   const store = SqliteStore.openInStateDir(stateDir);
   try {
     const now = Date.now();
@@ -170,89 +168,75 @@ function seedTranscripts(stateDir: string, rows: number, perSession: number): vo
   }
 }
 
-interface Daemon {
-  url: string;
-  spawnedAt: number;
-  readyMs: number;
-  stop(): Promise<void>;
-}
-
-function startDaemon(root: string, stateDir: string): Promise<Daemon> {
-  const spawnedAt = performance.now();
-  const proc: ChildProcess = spawn(process.execPath, [join(root, 'gateway', 'dist', 'main.js')], {
-    env: { PATH: process.env.PATH, SWITCHBOARD_HOME: stateDir, SWITCHBOARD_PORT: '0', SWITCHBOARD_GATEWAY_TOKEN: TOKEN, SWITCHBOARD_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
-  return new Promise((resolveReady, reject) => {
-    let log = '';
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (chunk: string) => {
-      log += chunk;
-      const m = /"url":"(ws:\/\/[^"]+)"[^\n]*"msg":"gateway ready"/.exec(log);
-      if (!m) return;
-      proc.stderr!.removeAllListeners('data');
-      proc.stderr!.resume();
-      resolveReady({
-        url: m[1],
-        spawnedAt,
-        readyMs: performance.now() - spawnedAt,
-        stop: async () => { proc.kill('SIGTERM'); await exited; },
-      });
-    });
-    void exited.then(() => reject(new Error(`the daemon exited before it was ready:\n${log}`)));
-  });
-}
-
-/** A bare protocol client: handshake with the token, then request/response by id. */
-class RpcClient {
-  private next = 0;
-  private readonly waiting = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
-
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; id?: string; ok?: boolean; payload?: unknown; error?: { message: string } };
-      if (frame.type !== 'res' || !frame.id) return;
-      const w = this.waiting.get(frame.id);
-      if (!w) return;
-      this.waiting.delete(frame.id);
-      if (frame.ok) w.resolve(frame.payload);
-      else w.reject(new Error(frame.error?.message ?? 'request failed'));
-    });
-  }
-
-  static connect(url: string): Promise<RpcClient> {
-    return new Promise((resolveClient, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      ws.once('error', reject);
-      ws.once('message', () => {
-        const client = new RpcClient(ws);
-        client.call('connect', {
-          minProtocol: 4, maxProtocol: 4, role: 'operator', scopes: ['operator.admin'], auth: { token: TOKEN },
-          client: { id: 'test', version: '1.0.0', platform: process.platform, mode: 'test' },
-        }).then(() => resolveClient(client), reject);
-      });
-    });
-  }
-
-  call(method: string, params: unknown): Promise<unknown> {
-    const id = String(++this.next);
-    return new Promise((resolveCall, reject) => {
-      this.waiting.set(id, { resolve: resolveCall, reject });
-      this.ws.send(JSON.stringify({ type: 'req', id, method, params }));
-    });
-  }
-
-  close(): void {
-    this.ws.close();
+/** One restart on `home`: spawn → first health (ms), → first chat.history answered (ms). */
+async function restartOnce(ctx: Parameters<BenchCase['start']>[1], home: string): Promise<{ healthMs: number; historyMs: number }> {
+  const server = await startGatewayIn(ctx.paths, home);
+  try {
+    const healthMs = performance.now() - server.spawnedAt;
+    const conn = await BenchConnection.open({ url: server.url, token: server.token, scopes: ['operator.read'] });
+    try {
+      const answer = await conn.request('chat.history', { sessionKey: 'main', limit: 200 });
+      if (!answer.ok) throw new Error(`chat.history answered ${answer.error?.code}: ${answer.error?.message}`);
+      return { healthMs, historyMs: performance.now() - server.spawnedAt };
+    } finally {
+      conn.terminate();
+    }
+  } finally {
+    await server.stop();
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function round(n: number | undefined): number {
-  return Math.round((n ?? 0) * 100) / 100;
-}
+/** Issue 4: restart time with 100,000 transcript rows in the store, beside an empty store (gateway only). */
+export const restartCase: BenchCase = {
+  id: 'restart-100k',
+  title: 'Restart with 100,000 transcript rows',
+  description: `A gateway restarting on a store with ${ROWS.toLocaleString('en-US')} transcript rows (${ROWS / ROWS_PER_SESSION} sessions): spawn → first answered health and → first answered chat.history of a 1,000-row session, beside restarts on an empty store; rounds alternate the two stores, medians.`,
+  gatewayOnly: 'the limit has no store to restart on',
+  figures: [
+    { key: 'restartMs', label: 'restart with 100k transcript rows, spawn → first answered health', unit: 'ms', better: 'lower' },
+    { key: 'historyMs', label: 'restart with 100k rows, spawn → first chat.history answered', unit: 'ms', better: 'lower' },
+    { key: 'emptyRestartMs', label: 'restart on an empty store, spawn → first answered health', unit: 'ms', better: 'lower' },
+  ],
+  rounds: (timing) => timing.coldRuns,
+  async start(_kind, ctx): Promise<CaseRun> {
+    const full = mkdtempSync(join(tmpdir(), 'switchboard-bench-100k-'));
+    const empty = mkdtempSync(join(tmpdir(), 'switchboard-bench-empty-'));
+    const remove = () => {
+      rmSync(full, { recursive: true, force: true });
+      rmSync(empty, { recursive: true, force: true });
+    };
+    const seeded = performance.now();
+    try {
+      seedTranscripts(full, ROWS);
+      SqliteStore.openInStateDir(empty).close();
+    } catch (err) {
+      remove();
+      throw err;
+    }
+    const seedMs = Math.round(performance.now() - seeded);
+    const databaseMiB = Math.round((statSync(join(full, DATABASE_FILE)).size / 1048576) * 10) / 10;
+    const rounds: Array<{ restartMs: number; historyMs: number; emptyRestartMs: number }> = [];
+    return {
+      async round(index) {
+        // Alternate which store goes first, so neither always meets a warmer page cache.
+        const first = index % 2 === 0 ? full : empty;
+        const a = await restartOnce(ctx, first);
+        const b = await restartOnce(ctx, first === full ? empty : full);
+        const [f, e] = first === full ? [a, b] : [b, a];
+        rounds.push({ restartMs: Math.round(f.healthMs), historyMs: Math.round(f.historyMs), emptyRestartMs: Math.round(e.healthMs) });
+      },
+      async finish() {
+        remove();
+        const pick = (k: 'restartMs' | 'historyMs' | 'emptyRestartMs') => median(rounds.map((r) => r[k]));
+        return {
+          rounds,
+          figures: { restartMs: pick('restartMs'), historyMs: pick('historyMs'), emptyRestartMs: pick('emptyRestartMs') },
+          detail: { rows: ROWS, rowsPerSession: ROWS_PER_SESSION, databaseMiB, seedMs, rounds },
+        };
+      },
+      async abort() {
+        remove();
+      },
+    };
+  },
+};

@@ -19,7 +19,7 @@ export interface FigureTarget {
 export interface FigureSpec {
   key: string;
   label: string;
-  unit: 'ms' | 'µs' | 'MiB' | 'req/s' | 'conn/s' | 'events/s' | '%';
+  unit: 'ms' | 'µs' | 'MiB' | 'req/s' | 'conn/s' | 'events/s' | 'deltas/s' | '%';
   better: 'higher' | 'lower';
   target?: FigureTarget;
   /** OpenClaw 2026.9.6 on a 2-core machine, from ../shared/bench/README.md. */
@@ -92,6 +92,11 @@ export interface BenchCase {
   /** One or two sentences for docs and the report: what is measured and how. */
   readonly description: string;
   readonly figures: readonly FigureSpec[];
+  /**
+   * Set when the bare limit has no counterpart (it has no store, no agent): why, in a few words.
+   * The case then runs against the gateway alone and the report says so instead of a limit figure.
+   */
+  readonly gatewayOnly?: string;
   /** How many rounds to run with this timing. */
   rounds(timing: Timing): number;
   /** Prepares a run against one kind of server (opens connections, makes keys, ...). */

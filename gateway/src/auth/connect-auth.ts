@@ -136,7 +136,7 @@ function decide(
   else if (!scopesCover(allowed, scopes)) reason = 'scope-upgrade';
 
   if (!reason) {
-    deps.devices.touch(device.deviceId, now);
+    deps.devices.touch(device.deviceId, now, record?.lastSeenAt);
     if (proof.hasToken) return base;
     // The signature proves possession of the key: hand the device a fresh token (any old one stops working).
     return { ...base, deviceToken: deps.devices.issueToken(device.deviceId, role, now), issuedAtMs: now };

@@ -20,8 +20,16 @@ export interface SharedAuthConfig {
 /** Constant-time string comparison: both sides are hashed first so lengths leak nothing either. */
 export function safeEqualSecret(provided: string, expected: string): boolean {
   const a = createHash('sha256').update(provided, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(a, expectedDigest(expected));
+}
+
+// The configured secret is the same on every connect: its digest is kept (the last one only, so a
+// changed secret simply replaces it and nothing accumulates).
+let lastExpected: { secret: string; digest: Buffer } | undefined;
+
+function expectedDigest(expected: string): Buffer {
+  if (lastExpected?.secret !== expected) lastExpected = { secret: expected, digest: createHash('sha256').update(expected, 'utf8').digest() };
+  return lastExpected.digest;
 }
 
 /** File name of the generated token inside the state directory. */

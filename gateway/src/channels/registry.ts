@@ -17,14 +17,21 @@ export const channelFactories: Record<Platform, AdapterFactory> = {
   whatsapp: async (account, deps) => new (await import('./whatsapp/adapter.js')).WhatsAppAdapter(account, deps),
 };
 
-let processOverrides: Partial<Record<Platform, AdapterFactory>> = {};
+// Kept on globalThis under a registered symbol, not in a module variable: a preload imports this
+// module from dist/ while the daemon runs its bundled copy (dist/daemon.js), and both must see it.
+const PROCESS_OVERRIDES = Symbol.for('switchboard.channelFactories');
+type Overrides = Partial<Record<Platform, AdapterFactory>>;
+
+function processOverrides(): Overrides {
+  return (globalThis as { [PROCESS_OVERRIDES]?: Overrides })[PROCESS_OVERRIDES] ?? {};
+}
 
 /** Replaces factories for every gateway started in this process (test preloads). */
-export function setProcessChannelFactories(overrides: Partial<Record<Platform, AdapterFactory>>): void {
-  processOverrides = { ...overrides };
+export function setProcessChannelFactories(overrides: Overrides): void {
+  (globalThis as { [PROCESS_OVERRIDES]?: Overrides })[PROCESS_OVERRIDES] = { ...overrides };
 }
 
 /** The factory of a platform: explicit overrides, then process overrides, then the built-in one. */
-export function factoryFor(platform: Platform, overrides?: Partial<Record<Platform, AdapterFactory>>): AdapterFactory {
-  return overrides?.[platform] ?? processOverrides[platform] ?? channelFactories[platform];
+export function factoryFor(platform: Platform, overrides?: Overrides): AdapterFactory {
+  return overrides?.[platform] ?? processOverrides()[platform] ?? channelFactories[platform];
 }

@@ -5,7 +5,7 @@
  * OpenClaw's `rawCommand`, which a node may hand to a shell) is refused instead of passed along.
  */
 import { GatewayError } from '@switchboard/protocol';
-import { createAjv, formatValidationErrors } from '@switchboard/protocol/validators';
+import { createAjv, formatValidationErrors, type ValidateFunction } from '@switchboard/protocol/validators';
 
 /** Validated `system.run` params. */
 export interface SystemRunParams {
@@ -27,10 +27,13 @@ const schema = {
   },
 };
 
-const validate = createAjv().compile(schema);
+// Compiled on first use, not at import: the first ajv compile in a process costs tens of
+// milliseconds, which the daemon's start-up should not pay for a command it may never see.
+let validate: ValidateFunction | undefined;
 
 /** Checks `system.run` params; throws INVALID_REQUEST that says what to send instead. */
 export function parseSystemRunParams(params: unknown): SystemRunParams {
+  validate ??= createAjv().compile(schema);
   if (!validate(params)) {
     throw new GatewayError('INVALID_REQUEST',
       `invalid system.run params: ${formatValidationErrors(validate.errors)}; send {command: ["uname", "-a"], cwd?, env?, timeoutMs?} (argv, never a shell string)`);

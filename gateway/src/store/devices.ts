@@ -29,6 +29,8 @@ export interface DeviceRecord {
   publicKey: string;
   roles: string[];
   scopes: string[];
+  /** When it last connected (as {@link DeviceStore.touch} records it, at most once a minute). */
+  lastSeenAt?: number;
 }
 
 /** What a device asks for when it connects. */
@@ -101,7 +103,10 @@ export class DeviceStore {
   getDevice(deviceId: string): DeviceRecord | undefined {
     const row = this.s.device.get(deviceId) as DeviceRow | undefined;
     if (!row) return undefined;
-    return { deviceId: row.device_id, publicKey: row.public_key, roles: parseList(row.roles), scopes: parseList(row.scopes) };
+    return {
+      deviceId: row.device_id, publicKey: row.public_key, roles: parseList(row.roles), scopes: parseList(row.scopes),
+      ...(row.last_seen_at !== null ? { lastSeenAt: row.last_seen_at } : {}),
+    };
   }
 
   /** One paired device in its protocol shape (token summaries, no secrets). */
@@ -235,7 +240,8 @@ export class DeviceStore {
     const expected = Buffer.from(row.token_hash, 'hex');
     const actual = createHash('sha256').update(token, 'utf8').digest();
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
-    this.s.useToken.run(now, deviceId, role, now - TOUCH_INTERVAL_MS);
+    // The row says whether the once-a-minute update would change anything; a write is skipped when not.
+    if (row.last_used_at === null || row.last_used_at < now - TOUCH_INTERVAL_MS) this.s.useToken.run(now, deviceId, role, now - TOUCH_INTERVAL_MS);
     return { scopes: parseList(row.scopes) };
   }
 
@@ -270,8 +276,12 @@ export class DeviceStore {
     })();
   }
 
-  /** Notes that a paired device connected (written at most once a minute per device). */
-  touch(deviceId: string, now = Date.now()): void {
+  /**
+   * Notes that a paired device connected (written at most once a minute per device). `lastSeenAt`,
+   * when the caller just read it ({@link DeviceRecord}), spares the write when it would change nothing.
+   */
+  touch(deviceId: string, now = Date.now(), lastSeenAt?: number): void {
+    if (lastSeenAt !== undefined && lastSeenAt >= now - TOUCH_INTERVAL_MS) return;
     this.s.touch.run(now, deviceId, now - TOUCH_INTERVAL_MS);
   }
 

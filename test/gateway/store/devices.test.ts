@@ -47,6 +47,30 @@ describe('device store', () => {
     }
   });
 
+  it('records last use and last seen at most once a minute, writing nothing in between', () => {
+    const store = fresh();
+    const id = claim(9).deviceId;
+    const t0 = 1_000_000_000_000;
+    const { token } = store.devices.pairNow(claim(9), t0);
+    const changes = () => (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    const seen = () => store.devices.getDevice(id)!.lastSeenAt;
+    const used = () => (store.db.prepare('SELECT last_used_at AS t FROM device_tokens WHERE device_id = ?').get(id) as { t: number | null }).t;
+
+    store.devices.verifyToken(id, 'operator', token, t0 + 1_000);
+    store.devices.touch(id, t0 + 1_000, seen());
+    expect(used()).toBe(t0 + 1_000);
+    expect(seen()).toBe(t0); // paired at t0: seen then
+    const before = changes();
+    store.devices.verifyToken(id, 'operator', token, t0 + 30_000);
+    store.devices.touch(id, t0 + 30_000, seen());
+    expect(changes()).toBe(before);
+    store.devices.verifyToken(id, 'operator', token, t0 + 62_000);
+    store.devices.touch(id, t0 + 62_000, seen());
+    expect(used()).toBe(t0 + 62_000);
+    expect(seen()).toBe(t0 + 62_000);
+    store.close();
+  });
+
   it('keeps one request per device, refreshes it, and drops it after five minutes', () => {
     const store = fresh();
     const t0 = 1_000_000;

@@ -31,7 +31,7 @@ export function registerGateway(program: Command, setExit: (code: number) => voi
     .option('--auth <mode>', 'token | password | none')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent')
     .action(async (flags: RunFlags) => {
-      const { optionsFromEnv, runGatewayProcess } = await import('@switchboard/gateway');
+      const { optionsFromEnv, runGatewayProcess } = await import('@switchboard/gateway/daemon');
       const env = optionsFromEnv();
       const port = flags.port !== undefined ? Number(flags.port) : env.port;
       if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
