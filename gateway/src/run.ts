@@ -76,6 +76,12 @@ function readConfig(stateDir: string): LoadedConfig | undefined {
  * `flagsAndEnv` wins over `config.yaml` in the state directory, which wins over the defaults.
  */
 export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number> {
+  // Signals are caught from the first moment: one that arrives while the daemon is still starting
+  // stops it as soon as it is up (shutdown event, 1012, exit 0) instead of killing it mid-start.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const stateDir = ensureStateDir(resolveStateDir(flagsAndEnv.stateDir));
   const loaded = readConfig(stateDir);
   if (!loaded) return EXIT_CONFIG;
@@ -125,15 +131,13 @@ export async function runGatewayProcess(flagsAndEnv: RunOptions): Promise<number
     const written = loadConfigFile(stateDir, { write: true });
     for (const step of written.migrated) configLog.warn({ file: written.path, backup: written.backupPath }, `config migrated ${step}`);
   }
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'signal received, stopping');
-      gateway.stop({ reason: `gateway stopping (${signal})` }).then(() => resolve(0), (err) => {
-        log.error({ err }, 'error while stopping');
-        resolve(1);
-      });
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  const signal = await stopSignal;
+  log.info({ signal }, 'signal received, stopping');
+  try {
+    await gateway.stop({ reason: `gateway stopping (${signal})` });
+    return 0;
+  } catch (err) {
+    log.error({ err }, 'error while stopping');
+    return 1;
+  }
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { noteSecret } from '../helpers/secrets.js';
 
 describe('switchboard channels / pairing', () => {
@@ -71,14 +71,13 @@ describe('switchboard channels login whatsapp', () => {
     });
     try {
       const env = { SWITCHBOARD_HOME: gw.stateDir, SWITCHBOARD_URL: gw.url };
-      const opened = (async () => {
-        const end = Date.now() + 10_000;
-        while (gw.gateway.services.channels.status().channelAccounts.whatsapp[0].detail?.includes('not linked') !== true && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-        await new Promise((r) => setTimeout(r, 500));
-        factory.current().open();
-      })();
-      const r = await runCli(['channels', 'login', 'whatsapp', '--wait', '10'], env, 20_000);
-      await opened;
+      const cli = spawnCli(['channels', 'login', 'whatsapp', '--wait', '10'], env);
+      const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+      // The phone "scans" only once the QR is on the terminal (however long the CLI took to start).
+      const end = Date.now() + 15_000;
+      while (!/[█▀▄]/.test(cli.output()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      factory.current().open();
+      const r = { code: await exited, stdout: cli.output() };
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/[█▀▄]/);
       expect(r.stdout).toContain('Linked devices');

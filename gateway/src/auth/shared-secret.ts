@@ -3,7 +3,8 @@
  * token the daemon generates when nothing is configured.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { join } from 'node:path';
 
 export type AuthMode = 'token' | 'password' | 'none';
@@ -56,10 +57,6 @@ export function ensureGeneratedToken(stateDir: string): string {
   const existing = readGeneratedToken(stateDir);
   if (existing) return existing;
   const token = randomBytes(32).toString('base64url');
-  const path = generatedTokenPath(stateDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomic(generatedTokenPath(stateDir), token + '\n');
   return token;
 }

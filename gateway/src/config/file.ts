@@ -8,7 +8,8 @@
  * `port: ${PORT}` gives a number. Interpolation happens after parsing: an environment value can
  * never add keys or structure.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { join } from 'node:path';
 import { parse as parseYaml, parseDocument, type Document } from 'yaml';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
@@ -188,15 +189,4 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   return issues.filter((i) => (seen.has(i.path) ? false : (seen.add(i.path), true)));
 }
 
-/** Writes `text` to `path` via a temporary file, fsync and rename, mode 0600. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
+export { writeFileAtomic };

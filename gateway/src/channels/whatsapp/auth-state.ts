@@ -7,7 +7,8 @@
  * Layout (mode 0700, files 0600): `<stateDir>/channels/whatsapp/<account>/creds.json` and
  * `keys/<type>-<id>.json`. Values are serialised with Baileys' own `BufferJSON`.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { join } from 'node:path';
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from '@whiskeysockets/baileys';
 
@@ -16,24 +17,8 @@ export function authDir(stateDir: string, accountId: string): string {
   return join(stateDir, 'channels', 'whatsapp', accountId);
 }
 
-/** Writes `text` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
+/** Writes `text` to `path` atomically (temp file, fsync, rename, directory fsync). */
+export const writeAtomic = writeFileAtomic;
 
 const fileName = (name: string) => name.replace(/\//g, '__').replace(/:/g, '-');
 
