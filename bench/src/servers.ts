@@ -135,6 +135,8 @@ export class ServerProcess implements BenchServer {
 export interface GatewayHome {
   /** An existing state directory (kept when the gateway stops). Default: a fresh temporary one, removed afterwards. */
   home?: string;
+  /** Extra environment for the daemon (e.g. a secret its config.yaml names as `${VAR}`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -155,14 +157,15 @@ export function spawnGateway(paths: BenchPaths, port: number, options: GatewayHo
       SWITCHBOARD_PORT: String(port),
       SWITCHBOARD_BIND: '127.0.0.1',
       SWITCHBOARD_LOG_LEVEL: 'warn',
+      ...options.env,
     },
   });
   return new ServerProcess('gateway', `ws://127.0.0.1:${port}`, BENCH_TOKEN, child, t0, cleanup);
 }
 
 /** Spawns a gateway on a free port with `home` and waits until it answers; stops it on failure. */
-export async function startGatewayIn(paths: BenchPaths, home: string): Promise<ServerProcess> {
-  const server = spawnGateway(paths, await freePort(), { home });
+export async function startGatewayIn(paths: BenchPaths, home: string, env?: Record<string, string>): Promise<ServerProcess> {
+  const server = spawnGateway(paths, await freePort(), { home, ...(env ? { env } : {}) });
   try {
     await waitUntilAnswering(server);
   } catch (err) {

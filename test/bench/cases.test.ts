@@ -1,4 +1,4 @@
-// Each benchmark case of issues 4–6 runs for a moment against the real gateway (spawned from dist,
+// Each benchmark case of issues 4–7 runs for a moment against the real gateway (spawned from dist,
 // as `pnpm bench` does) and produces sane figures with no errors. Shapes and sanity only: the
 // performance targets live in `pnpm bench`, never in tests.
 import { join } from 'node:path';
@@ -68,4 +68,14 @@ describe('benchmark cases of the later issues', () => {
     expect(gateway.figures.invokesPerSec).toBeGreaterThan(5);
     expect(gateway.detail).toMatchObject({ errors: 0 });
   }, 60_000);
+
+  it('telegram-echo: every message of the burst gets its reply through the fake Bot API, and is timed', async () => {
+    const { gateway } = await measure('telegram-echo');
+    expect(gateway.detail).toMatchObject({ lost: 0 });
+    expect(gateway.detail.delivered as number).toBeGreaterThanOrEqual(30);
+    expect(gateway.figures.messagesPerSec).toBeGreaterThan(5);
+    expect(gateway.figures.p50Ms).toBeGreaterThan(0);
+    expect(gateway.figures.p99Ms!).toBeGreaterThanOrEqual(gateway.figures.p50Ms!);
+    expect(gateway.figures.rssPeakMiB).toBeGreaterThan(10);
+  }, 120_000);
 });

@@ -71,7 +71,7 @@ describe('pnpm bench harness', () => {
   it('registers every case the issue asks for, each with figures and the issue targets', () => {
     expect(benchCases.map((c) => c.id)).toEqual([
       'cold-start', 'rr-1', 'rr-50', 'connect-5000', 'fanout-1000', 'signed-5000',
-      'node-invoke-1', 'node-invoke-8', 'idempotent-sends', 'restart-100k', 'agent-delta-latency', 'agent-streams-200',
+      'node-invoke-1', 'node-invoke-8', 'idempotent-sends', 'restart-100k', 'agent-delta-latency', 'agent-streams-200', 'telegram-echo',
     ]);
     const targets = benchCases.flatMap((c) => c.figures.filter((f) => f.target).map((f) => `${c.id}.${f.key} ${f.target!.text}`));
     expect(targets).toEqual([
@@ -86,7 +86,7 @@ describe('pnpm bench harness', () => {
       'agent-delta-latency.p99Ms < 2 ms',
     ]);
     // Cases without a counterpart in the bare limit say why; every other case runs against both.
-    expect(benchCases.filter((c) => c.gatewayOnly).map((c) => c.id)).toEqual(['restart-100k', 'agent-delta-latency', 'agent-streams-200']);
+    expect(benchCases.filter((c) => c.gatewayOnly).map((c) => c.id)).toEqual(['restart-100k', 'agent-delta-latency', 'agent-streams-200', 'telegram-echo']);
   });
 
   it('reports a gateway-only case without a limit figure, and not as a failed run', () => {

@@ -9,6 +9,7 @@ import { idempotentSendsCase, restartCase } from './durable-state.js';
 import { fanout1000Case } from './fanout.js';
 import { nodeInvoke1Case, nodeInvoke8Case } from './node-invoke.js';
 import { requestRate1Case, requestRate50Case } from './request-rate.js';
+import { telegramCase } from './telegram.js';
 import type { BenchCase } from './types.js';
 
 export const benchCases: readonly BenchCase[] = [
@@ -24,4 +25,5 @@ export const benchCases: readonly BenchCase[] = [
   restartCase,
   agentDeltaLatencyCase,
   agentStreamsCase,
+  telegramCase,
 ];

@@ -19,7 +19,7 @@ export interface FigureTarget {
 export interface FigureSpec {
   key: string;
   label: string;
-  unit: 'ms' | 'µs' | 'MiB' | 'req/s' | 'conn/s' | 'events/s' | 'deltas/s' | '%';
+  unit: 'ms' | 'µs' | 'MiB' | 'req/s' | 'conn/s' | 'events/s' | 'deltas/s' | 'msg/s' | '%';
   better: 'higher' | 'lower';
   target?: FigureTarget;
   /** OpenClaw 2026.9.6 on a 2-core machine, from ../shared/bench/README.md. */
