@@ -18,6 +18,7 @@ import { Broadcaster, ConnectionRegistry } from './server/broadcaster.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { HttpRoutes } from './server/http.js';
 import { WsServer } from './server/ws-server.js';
+import { trustedProxyProblem } from './server/forwarded.js';
 import { ReplayStore } from './server/replay.js';
 import { staticRoute } from './server/static.js';
 import { findWebchatDir } from './server/webchat.js';
@@ -174,6 +175,8 @@ export class Gateway {
     const options = resolveOptions(input);
     const refusal = checkCredentialPolicy(options.host, options.auth);
     if (refusal) throw new StartupError(refusal, EXIT_CONFIG);
+    const proxyProblem = options.trustedProxies.map(trustedProxyProblem).find(Boolean);
+    if (proxyProblem) throw new StartupError(proxyProblem, EXIT_CONFIG);
     const channelProblems = checkChannels(resolveChannels(options.channels));
     if (channelProblems.length > 0) throw new StartupError(`the channels configuration cannot run:\n  - ${channelProblems.join('\n  - ')}`, EXIT_CONFIG);
     ensureStateDir(options.stateDir);

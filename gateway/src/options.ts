@@ -24,7 +24,7 @@ export interface GatewayOptions {
   port: number;
   stateDir: string;
   auth: SharedAuthConfig;
-  /** Proxies whose X-Forwarded-For is believed. */
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded headers are believed. */
   trustedProxies: string[];
   /** Extra browser origins allowed to open a WebSocket (the gateway's own origin always is). */
   allowedOrigins: string[];

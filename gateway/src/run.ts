@@ -23,7 +23,7 @@ export interface RunOptions {
   authMode?: AuthMode;
   stateDir?: string;
   logLevel?: string;
-  /** Proxies whose forwarded headers are believed (exact addresses). */
+  /** Proxies whose forwarded headers are believed (addresses or CIDR ranges). */
   trustedProxies?: string[];
   /** Extra browser origins allowed to open a WebSocket. */
   allowedOrigins?: string[];

@@ -38,7 +38,7 @@ export const ConfigSchema = closed({
       token: Type.Optional(Type.String({ minLength: 16, description: 'a token of at least 16 characters; better a ${ENV} reference than the secret itself' })),
       password: Type.Optional(Type.String({ minLength: 8, description: 'a password of at least 8 characters; better a ${ENV} reference' })),
     })),
-    trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of proxy IP addresses whose X-Forwarded-For is believed' })),
+    trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of proxy IP addresses or CIDR ranges (10.0.0.2, 10.0.0.0/8, fd00::/8) whose X-Forwarded-For is believed' })),
     allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of browser origins such as https://chat.example.com' })),
   })),
   log: Type.Optional(closed({

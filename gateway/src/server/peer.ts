@@ -1,10 +1,12 @@
 /**
  * Who is on the other end of a socket, decided from the TCP peer address first. Forwarded headers
- * count only when the peer is a configured trusted proxy; a loopback peer that carries them anyway,
- * or names a non-local Host, is treated as remote.
+ * count only when the peer is a configured trusted proxy (then the client is the first untrusted hop
+ * read right to left, see ./forwarded.ts); a loopback peer that carries them anyway, or names a
+ * non-local Host, is treated as remote.
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { clientFromHops, parseForwarded, parseNode, parseXForwardedFor, TrustedProxies } from './forwarded.js';
 
 export interface PeerInfo {
   /** The TCP peer address (IPv4-mapped IPv6 unwrapped). */
@@ -13,6 +15,8 @@ export interface PeerInfo {
   clientAddress: string;
   /** The socket peer is a loopback address. */
   socketIsLoopback: boolean;
+  /** The request carries forwarding headers (X-Forwarded-For, Forwarded, X-Real-IP, ...), trusted or not. */
+  hasForwarding: boolean;
   /** A direct loopback connection: loopback peer, no forwarding headers, and a local Host header. */
   isLocalDirect: boolean;
   /** The request went through a trusted proxy. */
@@ -55,29 +59,40 @@ function mappedIPv4(tail: string): string {
 
 const FORWARD_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'x-forwarded-host', 'x-forwarded-proto'];
 
-/** Reads the peer of an HTTP upgrade request. */
-export function readPeer(req: IncomingMessage, trustedProxies: readonly string[] = []): PeerInfo {
+const NO_PROXIES = new TrustedProxies();
+
+/** Reads the peer of an HTTP upgrade request; forwarding headers count only from `proxies`. */
+export function readPeer(req: IncomingMessage, proxies: TrustedProxies = NO_PROXIES): PeerInfo {
   const socketAddress = normalizeAddress(req.socket.remoteAddress);
   const socketIsLoopback = isLoopbackAddress(socketAddress);
   const hasForwarding = FORWARD_HEADERS.some((h) => req.headers[h] !== undefined);
-  const viaTrustedProxy = hasForwarding && trustedProxies.includes(socketAddress);
-  let clientAddress = socketAddress;
-  if (viaTrustedProxy) {
-    const xff = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-    const realIp = req.headers['x-real-ip'];
-    const candidate = normalizeAddress(first || (Array.isArray(realIp) ? realIp[0] : realIp));
-    if (candidate && isIP(candidate)) clientAddress = candidate;
-  }
+  const viaTrustedProxy = hasForwarding && proxies.has(socketAddress);
+  const clientAddress = viaTrustedProxy ? forwardedClient(req, socketAddress, proxies) : socketAddress;
   const host = req.headers.host;
   return {
     socketAddress,
     clientAddress,
     socketIsLoopback,
+    hasForwarding,
     isLocalDirect: socketIsLoopback && !hasForwarding && isLocalHostHeader(host),
     viaTrustedProxy,
     origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined,
     host,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
   };
+}
+
+/**
+ * The client behind a trusted proxy. X-Forwarded-For wins over `Forwarded` because common proxies
+ * (nginx, HAProxy, Caddy, Traefik, cloud load balancers) append to it and pass a client's own
+ * `Forwarded` through untouched; X-Real-IP (one address, set by the proxy) is the last resort.
+ */
+function forwardedClient(req: IncomingMessage, socketAddress: string, proxies: TrustedProxies): string {
+  const xff = req.headers['x-forwarded-for'];
+  if (xff !== undefined) return clientFromHops(socketAddress, parseXForwardedFor(xff), proxies);
+  const forwarded = req.headers.forwarded;
+  if (forwarded !== undefined) return clientFromHops(socketAddress, parseForwarded(forwarded), proxies);
+  const realIp = req.headers['x-real-ip'];
+  const hop = parseNode((Array.isArray(realIp) ? realIp[0] : realIp) ?? '');
+  return hop ?? socketAddress;
 }

@@ -18,6 +18,7 @@ import { Connection, type ConnectionObserver } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import { performHandshake } from './handshake.js';
 import { readPeer, type PeerInfo } from './peer.js';
+import { TrustedProxies } from './forwarded.js';
 
 /** Decides whether an upgrade may proceed; returns an HTTP status and message to refuse it. */
 export type UpgradeGuard = (req: IncomingMessage, peer: PeerInfo) => { status: number; message: string } | undefined;
@@ -44,6 +45,7 @@ export class WsServer {
   private tickTimer: NodeJS.Timeout | undefined;
   private accepting = true;
   private pingRound = 0;
+  private readonly proxies: TrustedProxies;
 
   constructor(
     private readonly services: GatewayServices,
@@ -53,6 +55,7 @@ export class WsServer {
     private readonly observer: ConnectionObserver = {},
   ) {
     const limits = services.options.limits;
+    this.proxies = new TrustedProxies(services.options.trustedProxies);
     // ws enforces a hard ceiling (close 1009); frames between maxPayload and the ceiling get a typed error.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayload * 2, perMessageDeflate: false, clientTracking: false });
   }
@@ -69,7 +72,7 @@ export class WsServer {
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     if (!this.accepting) return refuse(socket, 503, 'gateway is shutting down');
-    const peer = readPeer(req, this.services.options.trustedProxies);
+    const peer = readPeer(req, this.proxies);
     for (const guard of this.upgradeGuards) {
       const refusal = guard(req, peer);
       if (refusal) return refuse(socket, refusal.status, refusal.message);

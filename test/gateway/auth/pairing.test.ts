@@ -184,17 +184,29 @@ describe('pairing', () => {
 
 describe('pairing behind a trusted proxy', () => {
   let gw: TestGateway;
+  let admin: RawConnection;
   beforeAll(async () => {
-    gw = await startTestGateway({ extra: { trustedProxies: ['127.0.0.1'] } });
+    gw = await startTestGateway({ extra: { trustedProxies: ['127.0.0.1', '10.0.0.0/8'] } });
+    admin = await gw.rawConnected({ scopes: ['operator.admin'] });
   });
   afterAll(() => gw.close());
 
-  it('believes the forwarded address from a trusted proxy, and still asks for approval', async () => {
-    const admin = await gw.rawConnected({ scopes: ['operator.admin'] });
-    const r = await gw.raw({ 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' });
-    const res = await signedConnect(r, newDevice(), { auth: { token: gw.token }, scopes: ['operator.read'] });
+  async function pendingIpFor(headers: Record<string, string>): Promise<string> {
+    const device = newDevice();
+    const r = await gw.raw(headers);
+    const res = await signedConnect(r, device, { auth: { token: gw.token }, scopes: ['operator.read'] });
     expect(res.error?.details.code).toBe('PAIRING_REQUIRED');
     const list = await admin.request('device.pair.list', {});
-    expect(list.payload.pending.map((p: { remoteIp: string }) => p.remoteIp)).toEqual(['203.0.113.7']);
+    return list.payload.pending.find((p: { deviceId: string }) => p.deviceId === device.deviceId).remoteIp;
+  }
+
+  it('reads X-Forwarded-For right to left: the first hop that is not a trusted proxy, never the client-written first entry', async () => {
+    // 6.6.6.6 was written by the client; the proxy chain appended 203.0.113.7 and then the inner proxy 10.0.0.1.
+    expect(await pendingIpFor({ 'X-Forwarded-For': '6.6.6.6, 203.0.113.7, 10.0.0.1' })).toBe('203.0.113.7');
+    expect(await pendingIpFor({ 'X-Forwarded-For': '10.1.1.1, 198.51.100.9' })).toBe('198.51.100.9');
+  });
+
+  it('reads RFC 7239 Forwarded when there is no X-Forwarded-For (quoted IPv6 with a port)', async () => {
+    expect(await pendingIpFor({ Forwarded: 'for=6.6.6.6, for="[2001:db8::7]:4711";proto=https, for=10.0.0.1' })).toBe('2001:db8::7');
   });
 });
