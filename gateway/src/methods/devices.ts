@@ -2,8 +2,8 @@
  * Device handlers: `device.pair.list|approve|reject|remove`, `device.token.rotate|revoke`.
  *
  * Beyond the method scope (`operator.pairing`), a caller cannot hand out more than it holds:
- * approving a request needs every scope the request asks for, a token can only be set to scopes
- * the caller holds, node tokens need `operator.admin`, and a caller that authenticated with its own
+ * approving a request needs every scope the request asks for (and `operator.admin` when it
+ * includes role node), a token can only be set to scopes the caller holds, node tokens need `operator.admin`, and a caller that authenticated with its own
  * device token manages only that device unless it is admin.
  */
 import { GatewayError, scopeSatisfies, type OperatorScope } from '@switchboard/protocol';
@@ -58,6 +58,12 @@ export const pairApprove: Handler<'device.pair.approve'> = (ctx, { requestId }) 
   const devices = ctx.services.store.devices;
   const pending = devices.getPending(requestId);
   if (!pending) throw unknownRequest(requestId);
+  // A node request asks for no operator scopes, so holding its scopes proves nothing: a node runs
+  // commands on its machine, and only an admin may let one in (or let a device add the role).
+  const roles = [pending.role, ...(pending.roles ?? [])];
+  if (roles.includes('node') && !isAdmin(ctx.caller)) {
+    throw forbidden('operator.admin', `missing scope: operator.admin (approving a device for role node needs it; ask an admin to run \`switchboard devices approve ${requestId}\`)`);
+  }
   assertHolds(ctx.caller, pending.scopes ?? [], 'approve');
   const approved = devices.approve(requestId);
   if (!approved) throw unknownRequest(requestId);

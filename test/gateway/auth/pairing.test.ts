@@ -106,6 +106,25 @@ describe('pairing', () => {
     expect(pending).toMatchObject({ isRepair: true, roles: ['node', 'operator'], scopes: ['operator.admin'] });
   });
 
+  it('needs operator.admin to approve a device as a node, new or as a role upgrade', async () => {
+    const node = newDevice();
+    const asked = await remoteConnect(node, { role: 'node', scopes: [] });
+    const nodeRequest = asked.res.error!.details.requestId as string;
+    const denied = await pairer.request('device.pair.approve', { requestId: nodeRequest });
+    expect(denied.error).toMatchObject({ code: 'FORBIDDEN', details: { code: 'MISSING_SCOPE', missingScope: 'operator.admin' } });
+    expect(denied.error.message).toContain('role node');
+    expect((await remoteConnect(node, { role: 'node', scopes: [] })).res.error?.details.code).toBe('PAIRING_REQUIRED');
+
+    const operator = newDevice();
+    const first = await remoteConnect(operator);
+    await admin.request('device.pair.approve', { requestId: first.res.error!.details.requestId });
+    const upgrade = await remoteConnect(operator, { role: 'node', scopes: [] });
+    const upgradeRequest = upgrade.res.error!.details.requestId as string;
+    expect((await pairer.request('device.pair.approve', { requestId: upgradeRequest })).error?.details.missingScope).toBe('operator.admin');
+    expect((await admin.request('device.pair.approve', { requestId: nodeRequest })).payload.device.roles).toEqual(['node']);
+    expect((await admin.request('device.pair.approve', { requestId: upgradeRequest })).payload.device.roles).toEqual(['node', 'operator']);
+  });
+
   it('treats a loopback peer naming a non-local Host as remote (DNS rebinding)', async () => {
     const { res } = await remoteConnect(newDevice(), {}, { Host: `gateway.example:${gw.gateway.port}` });
     expect(res.error?.details.code).toBe('PAIRING_REQUIRED');
