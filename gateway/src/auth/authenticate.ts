@@ -24,7 +24,7 @@ function authError(detail: string, message: string): GatewayError {
 /**
  * Checks the shared secret of a `connect`. Error details carry OpenClaw's detail codes
  * (AUTH_TOKEN_MISSING, AUTH_TOKEN_MISMATCH, …). The generated first-run token only serves
- * connections whose socket peer is loopback.
+ * connections whose socket peer is loopback and that carry no forwarding headers.
  */
 export function checkSharedSecret(params: ConnectParams, auth: SharedAuthConfig, peer: PeerInfo): SharedSecretResult {
   switch (auth.mode) {
@@ -38,10 +38,14 @@ export function checkSharedSecret(params: ConnectParams, auth: SharedAuthConfig,
       if (!auth.token || !safeEqualSecret(provided, auth.token)) {
         return { status: 'wrong', error: authError('AUTH_TOKEN_MISMATCH', 'unauthorized: gateway token mismatch (check --token or SWITCHBOARD_GATEWAY_TOKEN)') };
       }
-      if (auth.generated && !peer.socketIsLoopback) {
+      // A local reverse proxy delivers remote users on loopback sockets: only a loopback socket
+      // without forwarding headers is really this machine.
+      if (auth.generated && (!peer.socketIsLoopback || peer.hasForwarding)) {
         return {
           status: 'wrong',
-          error: authError('AUTH_UNAUTHORIZED', 'unauthorized: the generated gateway token only works from this machine; configure a token for remote access'),
+          error: authError('AUTH_UNAUTHORIZED', peer.socketIsLoopback
+            ? 'unauthorized: the generated gateway token only works on direct connections from this machine, not through a proxy; configure a token (SWITCHBOARD_GATEWAY_TOKEN) for access through the proxy'
+            : 'unauthorized: the generated gateway token only works from this machine; configure a token for remote access'),
         };
       }
       return { status: 'ok', method: 'token' };

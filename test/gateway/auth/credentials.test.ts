@@ -1,11 +1,14 @@
 // Fail closed at start-up: placeholder, short and weak credentials, and non-loopback binds without
 // an explicitly configured strong credential, refused with a message that says how to fix it.
+// The generated token serves direct loopback only: never a connection that came through a proxy.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway, StartupError, EXIT_CONFIG, type GatewayOptionsInput } from '@switchboard/gateway';
 import { noteSecret, testLog } from '../../helpers/secrets.js';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { newDevice, signedConnect } from '../../helpers/device.js';
 
 const STRONG = 'Qm9vc3RlZC1yYW5kb20tdG9rZW4tMTIzNDU2Nzg5MA';
 const dirs: string[] = [];
@@ -68,5 +71,31 @@ describe('start-up credential policy', () => {
     const none = await start('127.0.0.1', { mode: 'none' });
     expect(none).toBeInstanceOf(Gateway);
     await (none as Gateway).stop();
+  });
+});
+
+describe('the generated token', () => {
+  let gw: TestGateway;
+  let generated: string;
+  beforeAll(async () => {
+    // Even a trusted local proxy does not make a forwarded connection "this machine".
+    gw = await startTestGateway({ auth: { mode: 'token' }, extra: { trustedProxies: ['127.0.0.1'] } });
+    generated = gw.gateway.options.auth.token!;
+  });
+  afterAll(() => gw.close());
+
+  it('works on a direct loopback connection', async () => {
+    const res = await signedConnect(await gw.raw(), newDevice(), { auth: { token: generated }, scopes: ['operator.read'] });
+    expect(res.ok).toBe(true);
+  });
+
+  it('is refused on a loopback socket that carries forwarding headers (a local reverse proxy), saying what to configure', async () => {
+    for (const headers of [{ 'X-Forwarded-For': '198.51.100.23' }, { Forwarded: 'for=198.51.100.23' }]) {
+      const r = await gw.raw(headers);
+      const res = await signedConnect(r, newDevice(), { auth: { token: generated }, scopes: ['operator.read'] });
+      expect(res.error, JSON.stringify(headers)).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'AUTH_UNAUTHORIZED' } });
+      expect(res.error!.message).toContain('not through a proxy; configure a token');
+      expect((await r.closed).code).toBe(1008);
+    }
   });
 });
