@@ -3,13 +3,15 @@
  *
  * - {@link originGuard}: a browser (it sends `Origin`) may only open a socket from the gateway's
  *   own origin or an allowlisted one; anything else gets HTTP 403. Non-browser clients send no
- *   Origin and pass.
+ *   Origin and pass. On a loopback bind "its own origin" must also name this machine (localhost,
+ *   a loopback literal, the host name): a page of a rebound DNS name (attacker.example resolving
+ *   to 127.0.0.1) is same-origin with itself, never with the gateway.
  * - {@link PreauthBudget}: at most N sockets per source address may be waiting for their
  *   handshake; more get HTTP 429, so a flood from one address cannot starve everyone else.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Connection } from '../server/connection.js';
-import type { PeerInfo } from '../server/peer.js';
+import { isLocalHostHeader, type PeerInfo } from '../server/peer.js';
 import type { ConnectionHooks, UpgradeGuard } from '../server/ws-server.js';
 
 /** Normalises an origin (`scheme://host[:port]`, default port dropped), or undefined if it is not one. */
@@ -39,14 +41,42 @@ export function isSameOrigin(origin: string | undefined, host: string | undefine
   return normalizeOrigin(`${scheme}://${host}`) === o;
 }
 
-/** Refuses cross-origin browser upgrades (HTTP 403) unless the origin is in `allowedOrigins`. */
-export function originGuard(allowedOrigins: readonly string[]): UpgradeGuard {
+/** What the origin check knows about the daemon's own address. */
+export interface OriginGuardOptions {
+  /** The daemon listens on loopback only: browsers must address it by a name of this machine (DNS rebinding). */
+  loopbackBind?: boolean;
+  /** This machine's host names (`os.hostname()`), accepted besides localhost and loopback literals. */
+  hostNames?: readonly string[];
+}
+
+/** The host name of a Host header value, without port or IPv6 brackets, lowercase. */
+function hostName(host: string): string {
+  const h = host.toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  return h.includes(':') ? h.slice(0, h.lastIndexOf(':')) : h;
+}
+
+/**
+ * Refuses cross-origin browser upgrades (HTTP 403) unless the origin is in `allowedOrigins`; on a
+ * loopback bind also same-origin ones whose host is not a name of this machine (DNS rebinding).
+ */
+export function originGuard(allowedOrigins: readonly string[], options: OriginGuardOptions = {}): UpgradeGuard {
   const allowed = new Set(allowedOrigins.map((o) => (o === 'null' ? 'null' : normalizeOrigin(o))).filter(Boolean));
+  const names = new Set((options.hostNames ?? []).map((n) => n.toLowerCase()).filter(Boolean));
+  const isThisMachine = (host: string) => isLocalHostHeader(host) || names.has(hostName(host));
   return (req, peer) => {
     const origin = req.headers.origin;
     if (origin === undefined) return undefined;
-    if (isSameOrigin(origin, hostOf(req, peer))) return undefined;
     if (allowed.has(origin === 'null' ? 'null' : normalizeOrigin(origin))) return undefined;
+    const host = hostOf(req, peer);
+    if (isSameOrigin(origin, host)) {
+      if (!options.loopbackBind || isThisMachine(host!)) return undefined;
+      return {
+        status: 403,
+        message: `host not allowed: this gateway listens on loopback, so browsers must open it as http://localhost:<port> or http://127.0.0.1:<port>; `
+          + `if ${normalizeOrigin(origin)} is really yours (a reverse proxy), add it to allowedOrigins (SWITCHBOARD_ALLOWED_ORIGINS)`,
+      };
+    }
     return {
       status: 403,
       message: 'origin not allowed: open the page from the gateway\'s own address, or add its origin to allowedOrigins (SWITCHBOARD_ALLOWED_ORIGINS)',

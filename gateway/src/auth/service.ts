@@ -4,6 +4,7 @@
  * operators holding `operator.pairing`, and cuts off connections of removed or revoked devices.
  * Handlers reach it through `ctx.services.auth`; they never touch a socket themselves.
  */
+import { hostname } from 'node:os';
 import { GatewayError, type ConnectParams, type PendingDevicePairing } from '@switchboard/protocol';
 import type { Log } from '../log.js';
 import type { GatewayOptions } from '../options.js';
@@ -12,6 +13,7 @@ import type { Connection } from '../server/connection.js';
 import type { WsServer } from '../server/ws-server.js';
 import type { DeviceStore } from '../store/devices.js';
 import { authenticateConnect, type AuthGrant, type ConnectSubject, type PairingEvents } from './connect-auth.js';
+import { isLoopbackBind } from './credentials.js';
 import { originGuard, PreauthBudget } from './guards.js';
 import { AuthRateLimiter } from './rate-limit.js';
 
@@ -51,7 +53,8 @@ export class AuthService {
 
   /** Adds the origin check and the pre-auth budget to the WebSocket server, and tracks pairing operators. */
   install(ws: WsServer): void {
-    ws.addUpgradeGuard(originGuard(this.deps.options.allowedOrigins));
+    const { allowedOrigins, host, hostName } = this.deps.options;
+    ws.addUpgradeGuard(originGuard(allowedOrigins, { loopbackBind: isLoopbackBind(host), hostNames: [hostname(), hostName] }));
     ws.addUpgradeGuard(this.preauth.guard);
     ws.addHooks(this.preauth.hooks);
     ws.addHooks({

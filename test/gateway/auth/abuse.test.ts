@@ -3,6 +3,8 @@
 // de-duplicated refusal logs.
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,23 @@ async function connectWith(gw: TestGateway, token: string, localAddress = '127.0
   await r.next((f) => f.event === 'connect.challenge');
   const res = await r.request('connect', { minProtocol: 4, maxProtocol: 4, client, scopes: ['operator.read'], auth: { token } });
   return { r, res };
+}
+
+/** Sends a WebSocket upgrade that is expected to be refused; resolves with the HTTP status and body. */
+function refusedUpgrade(gw: TestGateway, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1', port: gw.gateway.port, path: '/',
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+    });
+    req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('abuse controls', () => {
@@ -116,6 +135,30 @@ describe('abuse controls', () => {
       expect((await r.next()).event).toBe('connect.challenge');
       r.terminate();
     }
+  });
+
+  it('refuses DNS-rebound browser upgrades on a loopback bind: the page\'s own origin must name this machine', async () => {
+    gw = await startTestGateway({ extra: { allowedOrigins: ['https://mine.example'] } });
+    const port = gw.gateway.port;
+    // A page of attacker.example, rebound to 127.0.0.1, is same-origin with itself: Origin and Host agree.
+    const rebound = await refusedUpgrade(gw, { Origin: `http://attacker.example:${port}`, Host: `attacker.example:${port}` });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('host not allowed: this gateway listens on loopback');
+    expect(rebound.body).toContain('allowedOrigins (SWITCHBOARD_ALLOWED_ORIGINS)');
+    // The WebChat served at http://127.0.0.1:PORT, localhost, [::1] and this machine's name keep working.
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostname()}:${port}`]) {
+      const r = await openRaw(gw.url, { Origin: `http://${host}`, Host: host });
+      expect((await r.next()).event, host).toBe('connect.challenge');
+      r.terminate();
+    }
+    // A CLI sends no Origin: any Host passes (OpenClaw's CLI connects to ws://$(hostname)).
+    const cli = await openRaw(gw.url, { Host: `attacker.example:${port}` });
+    expect((await cli.next()).event).toBe('connect.challenge');
+    cli.terminate();
+    // A name of your own behind a reverse proxy is allowlisted explicitly.
+    const mine = await openRaw(gw.url, { Origin: 'https://mine.example', Host: 'mine.example' });
+    expect((await mine.next()).event).toBe('connect.challenge');
+    mine.terminate();
   });
 
   it('logs a flood of identical refusals once, with the count of repeats', async () => {
