@@ -72,6 +72,23 @@ describe('abuse controls', () => {
     other.r.terminate();
   });
 
+  it('counts IPv6 clients per /64 behind a trusted proxy: rotating addresses inside it buys no fresh attempts', async () => {
+    gw = await startTestGateway({ limits: { authFailures: { maxAttempts: 3, windowMs: 60_000, lockoutMs: 60_000 } }, extra: { trustedProxies: ['127.0.0.1'] } });
+    const attempt = async (address: string, token: string) => {
+      noteSecret(token);
+      const r = await openRaw(gw!.url, { 'X-Forwarded-For': address });
+      await r.next((f) => f.event === 'connect.challenge');
+      const res = await r.request('connect', { minProtocol: 4, maxProtocol: 4, client, scopes: ['operator.read'], auth: { token } });
+      r.terminate();
+      return res.error?.details.code;
+    };
+    const codes: string[] = [];
+    for (let i = 1; i <= 4; i++) codes.push(await attempt(`2001:db8:7:7::${i}`, `wrong-token-v6-${i}-xxxxxxxxxx`));
+    expect(codes).toEqual(['AUTH_TOKEN_MISMATCH', 'AUTH_TOKEN_MISMATCH', 'AUTH_TOKEN_MISMATCH', 'AUTH_RATE_LIMITED']);
+    expect(await attempt('2001:db8:7:7:ffff::99', 'wrong-token-v6-5-xxxxxxxxxx')).toBe('AUTH_RATE_LIMITED');
+    expect(await attempt('2001:db8:7:8::1', 'wrong-token-v6-6-xxxxxxxxxx')).toBe('AUTH_TOKEN_MISMATCH');
+  });
+
   it('counts bad device signatures as failures too', async () => {
     gw = await startTestGateway({ limits: { authFailures: { maxAttempts: 3, windowMs: 60_000, lockoutMs: 60_000 } } });
     const device = newDevice();
