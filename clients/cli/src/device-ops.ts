@@ -5,7 +5,8 @@
  * - offline: the state directory's database directly (`--offline`, or automatically when the
  *   socket is unreachable or its auth is broken and the URL is this machine), so the host's owner
  *   can always approve a device. Offline decisions take effect at the device's next connect; the
- *   running gateway announces nothing for them.
+ *   running gateway announces nothing for them, but notices revocations and removals within about
+ *   a second and closes the sessions they affect, as online.
  */
 import { isLoopbackAddress } from '@switchboard/gateway/local';
 import {

@@ -1,7 +1,8 @@
 /**
  * The daemon's access-control service: it owns the failed-auth limiter and the pre-auth socket
  * budget, installs the upgrade guards, runs the connect pipeline, announces pairing decisions to
- * operators holding `operator.pairing`, and cuts off connections of removed or revoked devices.
+ * operators holding `operator.pairing`, and cuts off connections of removed or revoked devices —
+ * also when the removal or revocation was written by another process (the CLI's offline path).
  * Handlers reach it through `ctx.services.auth`; they never touch a socket themselves.
  */
 import { hostname } from 'node:os';
@@ -12,6 +13,7 @@ import { canReceive, type Broadcaster, type ConnectionRegistry } from '../server
 import type { Connection } from '../server/connection.js';
 import type { WsServer } from '../server/ws-server.js';
 import type { DeviceStore } from '../store/devices.js';
+import { ExternalDeviceChanges } from './external-changes.js';
 import { authenticateConnect, type AuthGrant, type ConnectSubject, type PairingEvents } from './connect-auth.js';
 import { isLoopbackBind } from './credentials.js';
 import { originGuard, PreauthBudget } from './guards.js';
@@ -62,6 +64,14 @@ export class AuthService {
         if (canReceive(conn.caller!, 'operator.pairing')) this.pairingWatchers.add(conn);
       },
       closed: (conn) => this.pairingWatchers.delete(conn),
+    });
+    // Revocations and removals the CLI wrote offline close live sessions too, like the online path.
+    const external = new ExternalDeviceChanges(this.deps.devices, this.deps.connections, (deviceId, options) => this.disconnectDevice(deviceId, options));
+    ws.addHooks({
+      swept: () => {
+        const closed = external.check();
+        if (closed > 0) this.log.info({ closed }, 'closed connections of devices revoked or removed by another process');
+      },
     });
   }
 

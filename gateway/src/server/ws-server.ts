@@ -33,6 +33,8 @@ export interface ConnectionHooks {
   closed?(conn: Connection): void;
   /** A socket closed before its handshake succeeded. */
   discarded?(conn: Connection): void;
+  /** The keepalive sweep ran (about once a second): cheap periodic checks. */
+  swept?(now: number): void;
 }
 
 export class WsServer {
@@ -218,6 +220,14 @@ export class WsServer {
         conn.ws.ping();
       } catch {
         conn.ws.terminate();
+      }
+    }
+    for (const h of this.hooks) {
+      try {
+        h.swept?.(now);
+      } catch (err) {
+        // A periodic check that fails (a busy database) tries again next sweep; the timer must live on.
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sweep check failed; retrying on the next sweep');
       }
     }
   }

@@ -2,7 +2,8 @@
  * The device repository: pending pairing requests, paired devices, and per-role device tokens.
  *
  * Every handshake reads from here (no long-lived cache), so a decision written by another process —
- * the CLI approving offline against the same state directory — takes effect on the next connect.
+ * the CLI approving offline against the same state directory — takes effect on the next connect;
+ * revocations and removals written there also close live sessions (see auth/external-changes.ts).
  * Each mutation is one small transaction; tokens are 32 random bytes handed out once and stored
  * only as their SHA-256.
  */
@@ -96,7 +97,25 @@ export class DeviceStore {
           is_repair = @isRepair, expires_at = @expiresAt WHERE request_id = @requestId`),
       deleteRequest: p('DELETE FROM pairing_requests WHERE request_id = ?'),
       deleteRequestOf: p('DELETE FROM pairing_requests WHERE device_id = ?'),
+      dataVersion: p('PRAGMA data_version').pluck(),
     };
+  }
+
+  /**
+   * SQLite's `data_version` for this connection: it changes when another connection (the CLI's
+   * offline path) commits to the database, and never for this connection's own writes. One cheap
+   * read, so the daemon can poll it every second.
+   */
+  dataVersion(): number {
+    return this.s.dataVersion.get() as number;
+  }
+
+  /** Whether `deviceId` has a usable token for `role`: 'usable', 'revoked', 'rotated' (withheld until the next signed connect), or 'none'. */
+  tokenState(deviceId: string, role: string): 'usable' | 'revoked' | 'rotated' | 'none' {
+    const row = this.s.token.get(deviceId, role) as TokenRow | undefined;
+    if (!row) return 'none';
+    if (row.token_hash) return 'usable';
+    return row.revoked_at !== null ? 'revoked' : 'rotated';
   }
 
   /** The paired device with this id, or undefined. */
