@@ -10,7 +10,9 @@ import { newDevice, signedConnect } from '../helpers/device.js';
 import { runCli } from '../helpers/cli.js';
 import { noteSecret } from '../helpers/secrets.js';
 
-const XFF = { 'X-Forwarded-For': '198.51.100.9' };
+// A connection that is not direct loopback (it names another host), so it has to be approved. Not a
+// forwarding header: the generated token is refused through a proxy altogether.
+const REMOTE = { Host: 'gateway.example:18789' };
 
 describe('switchboard devices', () => {
   let gw: TestGateway;
@@ -24,14 +26,14 @@ describe('switchboard devices', () => {
 
   async function pendingDevice() {
     const device = newDevice();
-    const r = await gw.raw(XFF);
+    const r = await gw.raw(REMOTE);
     const res = await signedConnect(r, device, { auth: { token: gw.gateway.options.auth.token! }, scopes: ['operator.read'] });
     expect(res.error?.details.code).toBe('PAIRING_REQUIRED');
     return { device, requestId: res.error!.details.requestId as string };
   }
 
   async function connects(device: ReturnType<typeof newDevice>) {
-    const r = await gw.raw(XFF);
+    const r = await gw.raw(REMOTE);
     const res = await signedConnect(r, device, { auth: { token: gw.gateway.options.auth.token! }, scopes: ['operator.read'] });
     r.terminate();
     return res.ok === true;
