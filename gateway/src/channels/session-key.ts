@@ -16,9 +16,9 @@ function part(value: string): string {
 }
 
 /** The session key of an inbound message. */
-export function sessionKeyOf(event: Pick<InboundEvent, 'platform' | 'accountId' | 'chatType' | 'chatId' | 'threadId' | 'userId'>, policy: Pick<PlatformPolicy, 'groupSessions'>): string {
+export function sessionKeyOf(event: Pick<InboundEvent, 'platform' | 'accountId' | 'chatType' | 'chatId' | 'sessionChatId' | 'threadId' | 'userId'>, policy: Pick<PlatformPolicy, 'groupSessions'>): string {
   const platform = event.accountId === DEFAULT_ACCOUNT ? event.platform : `${event.platform}@${part(event.accountId)}`;
-  if (event.chatType === 'dm') return `agent:main:${platform}:direct:${part(event.chatId)}`;
+  if (event.chatType === 'dm') return `agent:main:${platform}:direct:${part(event.sessionChatId ?? event.chatId)}`;
   const base = `agent:main:${platform}:group:${part(event.chatId)}`;
   if (event.chatType === 'thread' && event.threadId) return `${base}:thread:${part(event.threadId)}`;
   return policy.groupSessions === 'shared' ? base : `${base}:${part(event.userId)}`;

@@ -28,6 +28,11 @@ export interface InboundEvent {
   accountId: string;
   /** Where to answer (Telegram chat id, Discord channel id, WhatsApp JID). */
   chatId: string;
+  /**
+   * The chat's stable id for its session when it differs from `chatId`, the address replies go to
+   * (a WhatsApp DM addressed by the sender's `@lid` id: the phone-number JID). Absent: `chatId`.
+   */
+  sessionChatId?: string;
   chatType: ChatType;
   /** Thread / forum topic inside the chat. */
   threadId?: string;
