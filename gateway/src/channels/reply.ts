@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import type { ChatAddress } from '../store/outbound-repo.js';
 import type { PlatformPolicy } from './config.js';
 import type { Outbound } from './outbound.js';
-import { chunkText } from './chunk.js';
+import { chunkText, previewText } from './chunk.js';
 import type { ChannelAdapter } from './types.js';
 
 /** Where a run's answer goes. */
@@ -189,8 +189,7 @@ export class Reply {
 
   /** Streaming text cut to one message (the final edit carries the whole answer in pieces). */
   private preview(text: string): string {
-    const limit = this.deps.adapter()?.limits.maxMessageLength ?? 4096;
-    const t = text.trim() || '…';
-    return t.length <= limit ? t : `${t.slice(0, limit - 2)} …`;
+    const limits = this.deps.adapter()?.limits;
+    return previewText(text, limits?.maxMessageLength ?? 4096, limits?.lengthUnit ?? 'utf16');
   }
 }
