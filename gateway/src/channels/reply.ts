@@ -13,6 +13,7 @@ import type { ChatAddress } from '../store/outbound-repo.js';
 import type { PlatformPolicy } from './config.js';
 import type { Outbound } from './outbound.js';
 import { chunkText, previewText } from './chunk.js';
+import { sendBuckets } from './rate-limit.js';
 import type { ChannelAdapter } from './types.js';
 
 /** Where a run's answer goes. */
@@ -125,8 +126,7 @@ export class Reply {
     if (this.ended || !adapter || text === this.lastEditedText || this.strikes >= MAX_EDIT_STRIKES || Date.now() < this.editsPausedUntil) return;
     const head = this.deps.store.channels.deliveryByKey(`stream:${this.runId}`);
     if (!head?.platformMessageId) return;
-    const limits = adapter.limits;
-    if (!this.deps.outbound.limiter.take(`${this.target.channel}\u0000${this.target.accountId}\u0000${this.target.chatId}`, { ratePerSecond: limits.perChatPerSecond, burst: limits.burst }).ok) return;
+    if (!this.deps.outbound.limiter.takeAll(sendBuckets(adapter.limits, this.target)).ok) return;
     try {
       await adapter.edit(this.target.chatId, head.platformMessageId, text, this.abort.signal, this.target.threadId);
       this.lastEditedText = text;

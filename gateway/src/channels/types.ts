@@ -92,6 +92,12 @@ export interface AdapterLimits {
   /** Sends per chat per second (token bucket refill) and burst. */
   perChatPerSecond: number;
   burst: number;
+  /** Sends per second for the whole account (Telegram: about 30 per bot); none when absent. */
+  perAccountPerSecond?: number;
+  /** Sends per minute in one group chat (Telegram: about 20); none when absent. */
+  perGroupPerMinute?: number;
+  /** Whether a chat id is a group (its sends also take from the group bucket). */
+  isGroupChat?(chatId: string): boolean;
 }
 
 /**
