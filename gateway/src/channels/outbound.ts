@@ -209,8 +209,10 @@ export class Outbound {
 
   /** One attempt through the rate limit and the retry helper; returns the platform message id. */
   private async sendOnce(adapter: ChannelAdapter, d: Delivery, payload: DeliveryPayload): Promise<string> {
+    // Waiting for our own buckets is not part of the send's time limit (a group at 20 per minute
+    // may wait longer than that); only stopping ends the wait.
+    await this.limiter.acquireAll(sendBuckets(adapter.limits, d), this.abort.signal);
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.sendTimeoutMs)]);
-    await this.limiter.acquireAll(sendBuckets(adapter.limits, d), signal);
     const classify = (error: unknown): FailureClass => adapter.classify?.(error) ?? classifyFailure(error);
     return retry(async () => {
       if (payload.kind === 'edit') {
