@@ -1787,6 +1787,7 @@ data class PairingRequest (
 @Serializable
 data class PairingApproveParams (
     val code: String,
+    val idempotencyKey: String,
     val platform: PairingPlatform
 )
 

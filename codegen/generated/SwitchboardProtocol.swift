@@ -3519,15 +3519,18 @@ public struct PairingRequest: Codable {
 // MARK: - PairingApproveParams
 public struct PairingApproveParams: Codable {
     public let code: String
+    public let idempotencyKey: String
     public let platform: PairingPlatform
 
     public enum CodingKeys: String, CodingKey {
         case code = "code"
+        case idempotencyKey = "idempotencyKey"
         case platform = "platform"
     }
 
-    public init(code: String, platform: PairingPlatform) {
+    public init(code: String, idempotencyKey: String, platform: PairingPlatform) {
         self.code = code
+        self.idempotencyKey = idempotencyKey
         self.platform = platform
     }
 }

@@ -1248,6 +1248,7 @@ export interface PairingListResultLimits {
 export interface PairingApproveParams {
   platform: PairingPlatform;
   code: string;
+  idempotencyKey: string;
 }
 export interface PairingApproveResult {
   platform: string;

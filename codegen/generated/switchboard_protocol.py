@@ -4296,18 +4296,21 @@ class PairingListResult:
 @dataclass
 class PairingApproveParams:
     code: str
+    idempotency_key: str
     platform: PairingPlatform
 
     @staticmethod
     def from_dict(obj: Any) -> 'PairingApproveParams':
         assert isinstance(obj, dict)
         code = from_str(obj.get("code"))
+        idempotency_key = from_str(obj.get("idempotencyKey"))
         platform = PairingPlatform(obj.get("platform"))
-        return PairingApproveParams(code, platform)
+        return PairingApproveParams(code, idempotency_key, platform)
 
     def to_dict(self) -> dict:
         result: dict = {}
         result["code"] = from_str(self.code)
+        result["idempotencyKey"] = from_str(self.idempotency_key)
         result["platform"] = to_enum(PairingPlatform, self.platform)
         return result
 
@@ -6514,7 +6517,7 @@ METHODS: Dict[str, MethodInfo] = {
     "web.login.start": MethodInfo(params=web_login_start_params_from_dict, result=web_login_start_result_from_dict, final=None, access="operator.admin", side_effect=False, summary="Starts WhatsApp linking and returns the QR to scan (data URL and terminal text); force relinks a linked account."),
     "web.login.wait": MethodInfo(params=web_login_wait_params_from_dict, result=web_login_wait_result_from_dict, final=None, access="operator.admin", side_effect=False, summary="Waits for the QR to be scanned; answers connected, or the newer QR when it rotated."),
     "pairing.list": MethodInfo(params=pairing_list_params_from_dict, result=pairing_list_result_from_dict, final=None, access="operator.pairing", side_effect=False, summary="Pending DM pairing requests (never their codes) and paired users."),
-    "pairing.approve": MethodInfo(params=pairing_approve_params_from_dict, result=pairing_approve_result_from_dict, final=None, access="operator.pairing", side_effect=False, summary="Approves the pending request with this code; five wrong codes lock approvals of the platform for an hour."),
+    "pairing.approve": MethodInfo(params=pairing_approve_params_from_dict, result=pairing_approve_result_from_dict, final=None, access="operator.pairing", side_effect=True, summary="Approves the pending request with this code (a retry with the same idempotencyKey gets the same answer); five wrong codes lock approvals of the platform for an hour."),
     "pairing.revoke": MethodInfo(params=pairing_revoke_params_from_dict, result=pairing_revoke_result_from_dict, final=None, access="operator.pairing", side_effect=False, summary="Forgets a paired user; they must pair again (where the DM policy allows)."),
 }
 

@@ -175,7 +175,12 @@ export const PairingListResult = closedObject({
   }),
 });
 export type PairingListResult = Static<typeof PairingListResult>;
-export const PairingApproveParams = closedObject({ platform: PairingPlatform, code: Type.String({ minLength: 1, maxLength: 32 }) });
+export const PairingApproveParams = closedObject({
+  platform: PairingPlatform,
+  code: Type.String({ minLength: 1, maxLength: 32 }),
+  /** A retry with the same key gets the first answer (a lost reply never costs a strike). */
+  idempotencyKey: IdempotencyKey,
+});
 export const PairingApproveResult = closedObject({ platform: NonEmptyString, userId: NonEmptyString, displayName: Type.Optional(Type.String()), requestId: NonEmptyString });
 export const PairingRevokeParams = closedObject({ platform: PairingPlatform, userId: NonEmptyString });
 export const PairingRevokeResult = closedObject({ platform: NonEmptyString, userId: NonEmptyString, revoked: Type.Boolean() });
@@ -260,8 +265,8 @@ export const channelsMethods = {
     params: PairingApproveParams,
     result: PairingApproveResult,
     access: 'operator.pairing',
-    sideEffect: false,
-    summary: 'Approves the pending request with this code; five wrong codes lock approvals of the platform for an hour.',
+    sideEffect: true,
+    summary: 'Approves the pending request with this code (a retry with the same idempotencyKey gets the same answer); five wrong codes lock approvals of the platform for an hour.',
   }),
   'pairing.revoke': method({
     params: PairingRevokeParams,

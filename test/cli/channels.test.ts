@@ -51,6 +51,11 @@ describe('switchboard channels / pairing', () => {
     const ok = await runCli(['pairing', 'approve', 'telegram', code], env);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('paired telegram user 812');
+    // Run again (as after a lost reply): the same answer from the idempotency ledger, no strike.
+    const rerun = await runCli(['pairing', 'approve', 'telegram', code.toLowerCase()], env);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain('paired telegram user 812');
+    expect(gw.gateway.services.store.channels.lockout('telegram').failures).toBe(0);
     tg.message({ chatId: 812, text: 'again' });
     await tg.waitFor((f) => f.texts(812).some((t) => t.startsWith('Echo agent: again')), 10_000, 'answer once paired');
     const revoked = await runCli(['pairing', 'revoke', 'telegram', '812'], env);

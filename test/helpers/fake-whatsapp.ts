@@ -9,6 +9,8 @@ import { pino } from 'pino';
 import type { WhatsAppSocket, SocketFactory } from '../../gateway/src/channels/whatsapp/adapter.js';
 
 export const SELF_JID = '15550000000:1@s.whatsapp.net';
+/** The bot's own LID (newer links address it by this in LID groups). */
+export const SELF_LID = '99990000000:1@lid';
 const logger = pino({ level: 'silent' }) as never;
 
 /** One fake socket and what it was asked to do. */
@@ -19,8 +21,11 @@ export interface FakeWaSocket extends WhatsAppSocket {
   open(): void;
   showQr(qr: string): void;
   close(statusCode: number): void;
-  /** Emits an inbound text message (`messages.upsert`, notify). */
-  receive(opts: { jid: string; text: string; id?: string; participant?: string; pushName?: string; mentions?: string[] }): WAMessage;
+  /**
+   * Emits an inbound text message (`messages.upsert`, notify). `alt` is the sender's other JID
+   * (Baileys' `key.remoteJidAlt` in DMs, `key.participantAlt` in groups).
+   */
+  receive(opts: { jid: string; text: string; id?: string; participant?: string; alt?: string; pushName?: string; mentions?: string[] }): WAMessage;
 }
 
 let counter = 0;
@@ -30,7 +35,7 @@ export function fakeWaSocket(): FakeWaSocket {
   const ev = makeEventBuffer(logger);
   const sock: FakeWaSocket = {
     ev,
-    user: { id: SELF_JID },
+    user: { id: SELF_JID, lid: SELF_LID },
     sent: [],
     presence: [],
     ended: false,
@@ -58,6 +63,8 @@ export function fakeWaSocket(): FakeWaSocket {
         messageTimestamp: Math.floor(Date.now() / 1000),
         pushName: opts.pushName ?? 'Alice',
       }) as WAMessage;
+      // The *Alt fields are Baileys' own additions to the key, not proto fields (fromObject drops them).
+      if (opts.alt) Object.assign(message.key, opts.participant ? { participantAlt: opts.alt } : { remoteJidAlt: opts.alt });
       ev.emit('messages.upsert', { messages: [message], type: 'notify' });
       return message;
     },

@@ -143,6 +143,9 @@ export const telegramCase: BenchCase = {
       '    typing: false',
       '    streaming:',
       '      enabled: false',
+      // The fake has no global limit; the real Bot API's 30/s would make this measure the bucket.
+      '    rateLimits:',
+      '      perSecond: 1000',
       '',
     ].join('\n'));
     let server: ServerProcess | undefined;

@@ -29,7 +29,7 @@ function openFence(text: string, initial: string | undefined): string | undefine
 }
 
 /** The longest prefix of `text` within `limit` units that does not end inside a surrogate pair. */
-function prefixWithin(text: string, limit: number, unit: LengthUnit): string {
+export function prefixWithin(text: string, limit: number, unit: LengthUnit): string {
   if (unit === 'utf16') {
     let end = Math.min(limit, text.length);
     const code = text.charCodeAt(end - 1);
@@ -83,4 +83,14 @@ export function chunkText(text: string, limit: number, unit: LengthUnit = 'utf16
     if (body.length > 0) pieces.push(body);
   }
   return pieces;
+}
+
+/**
+ * `text` shortened to one message of at most `limit` units for a streaming preview: trimmed
+ * (empty becomes "…"), and when too long cut with " …" at the end — never inside a surrogate pair,
+ * counting as the platform does.
+ */
+export function previewText(text: string, limit: number, unit: LengthUnit = 'utf16'): string {
+  const t = text.trim() || '…';
+  return measure(t, unit) <= limit ? t : `${prefixWithin(t, limit - 2, unit)} …`;
 }

@@ -46,6 +46,11 @@ const AccountFields = {
   })),
   /** WhatsApp: the WebSocket URL of WhatsApp Web (tests point it at a local server). */
   waWebSocketUrl: Type.Optional(Url('a ws(s) URL')),
+  /** Telegram: the bot's global send limit (default 30 per second) and per group (default 20 per minute). */
+  rateLimits: Type.Optional(closed({
+    perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'sends per second for the whole bot, above 0' })),
+    groupPerMinute: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10000, description: 'sends per minute in one group, above 0' })),
+  })),
 };
 
 /** Policy and behaviour of one platform (shared by its accounts). */
@@ -100,6 +105,8 @@ export interface AccountConfig {
   pollTimeoutSeconds: number;
   webhook?: { url?: string; secret?: string };
   waWebSocketUrl?: string;
+  /** Send limits beyond the per-chat bucket (Telegram); the adapter fills in its defaults. */
+  rateLimits?: { perSecond?: number; groupPerMinute?: number };
 }
 
 /** Who may talk on one platform, and how the bot behaves there. */
@@ -171,6 +178,7 @@ function accountOf(platform: Platform, accountId: string, a: AccountSection, sec
     pollTimeoutSeconds: a.pollTimeoutSeconds ?? section.pollTimeoutSeconds ?? 25,
     ...((a.webhook ?? section.webhook) ? { webhook: { ...section.webhook, ...a.webhook } } : {}),
     ...((a.waWebSocketUrl ?? section.waWebSocketUrl) ? { waWebSocketUrl: a.waWebSocketUrl ?? section.waWebSocketUrl } : {}),
+    ...((a.rateLimits ?? section.rateLimits) ? { rateLimits: { ...section.rateLimits, ...a.rateLimits } } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The one outbound send path (user-pain rows 8, 9, 16, 24). Every reply goes through the outbound
  * ledger: written before it is sent (fsynced), sent in order per chat by one pump per chat, cut to
- * the platform's limit, paced by a token bucket per chat, retried through net/retry.ts with
+ * the platform's limit, paced by token buckets (per chat; per group and per account where the
+ * platform has such limits), retried through net/retry.ts with
  * `retry_after` honoured in full (a wait longer than a few seconds parks the delivery in the ledger
  * until then), and when it finally fails the sender gets a visible notice and operators an alert.
  * Deliveries left pending by a restart are resumed by the timer.
@@ -15,7 +16,7 @@ import type { Log } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ChatAddress, Delivery } from '../store/outbound-repo.js';
 import { chunkText } from './chunk.js';
-import { ChatRateLimiter } from './rate-limit.js';
+import { ChatRateLimiter, sendBuckets } from './rate-limit.js';
 import { AdapterUnavailableError, type ChannelAdapter } from './types.js';
 
 /** What a delivery carries. */
@@ -208,9 +209,10 @@ export class Outbound {
 
   /** One attempt through the rate limit and the retry helper; returns the platform message id. */
   private async sendOnce(adapter: ChannelAdapter, d: Delivery, payload: DeliveryPayload): Promise<string> {
+    // Waiting for our own buckets is not part of the send's time limit (a group at 20 per minute
+    // may wait longer than that); only stopping ends the wait.
+    await this.limiter.acquireAll(sendBuckets(adapter.limits, d), this.abort.signal);
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.sendTimeoutMs)]);
-    const limits = adapter.limits;
-    await this.limiter.acquire(chatKey(d), { ratePerSecond: limits.perChatPerSecond, burst: limits.burst }, signal);
     const classify = (error: unknown): FailureClass => adapter.classify?.(error) ?? classifyFailure(error);
     return retry(async () => {
       if (payload.kind === 'edit') {

@@ -111,8 +111,10 @@ export class PairingService {
     }
     const until = 'locked' in outcome ? outcome.locked : undefined;
     if (until !== undefined) {
+      // Retryable: the lockout ends by itself, so the idempotency ledger must not replay this
+      // answer to the same request after it has.
       throw new GatewayError('FORBIDDEN', `pairing approvals for ${platform} are locked until ${new Date(until).toISOString()} after ${PAIRING_LIMITS.maxFailedApprovals} wrong codes; wait, then ask the user for their current code`, {
-        details: { code: 'PAIRING_LOCKED', lockedUntil: until },
+        details: { code: 'PAIRING_LOCKED', lockedUntil: until }, retryable: true, retryAfterMs: Math.max(0, until - now),
       });
     }
     throw new GatewayError('INVALID_REQUEST', `no pending ${platform} pairing request has code ${wanted.slice(0, 2)}…; check the code (codes expire after 1 hour) or see \`switchboard pairing list\``, {

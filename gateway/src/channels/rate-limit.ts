@@ -1,7 +1,10 @@
 /**
- * Token buckets per (platform, account, chat), sized to the platforms' documented limits, that wrap
- * the one send path (user-pain row 16). Bounded: idle buckets are dropped beyond `maxBuckets`.
+ * Token buckets that wrap the one send path (user-pain row 16), sized to the platforms' documented
+ * limits: one per (platform, account, chat), and where the platform has them (Telegram) one per
+ * group chat and one per account (the bot's global limit). A send takes a token from every bucket
+ * that applies, all at once or none. Bounded: idle buckets are dropped beyond `maxBuckets`.
  */
+import type { AdapterLimits } from './types.js';
 
 /** One bucket's settings. */
 export interface BucketSpec {
@@ -11,12 +14,35 @@ export interface BucketSpec {
   burst: number;
 }
 
+/** A bucket to take from: its key and settings. */
+export type BucketRef = readonly [key: string, spec: BucketSpec];
+
 interface Bucket {
   tokens: number;
   at: number;
 }
 
-/** Token buckets keyed by chat. */
+/**
+ * A bucket that lets through at most about `limit` sends in any window of `windowSeconds`: bursts
+ * of a quarter of the limit, the rest spread evenly over the window (a limit of 1 may let 2 through
+ * at the worst moment).
+ */
+export function windowBucket(limit: number, windowSeconds: number): BucketSpec {
+  const burst = Math.max(1, Math.floor(limit / 4));
+  const spread = limit - burst > 0 ? limit - burst : limit;
+  return { ratePerSecond: spread / windowSeconds, burst };
+}
+
+/** The buckets a send to `chatId` of an account takes from (chat, group, account). */
+export function sendBuckets(limits: AdapterLimits, chat: { channel: string; accountId: string; chatId: string }): BucketRef[] {
+  const account = `${chat.channel}\u0000${chat.accountId}`;
+  const refs: BucketRef[] = [[`${account}\u0000${chat.chatId}`, { ratePerSecond: limits.perChatPerSecond, burst: limits.burst }]];
+  if (limits.perGroupPerMinute && limits.isGroupChat?.(chat.chatId)) refs.push([`group\u0000${account}\u0000${chat.chatId}`, windowBucket(limits.perGroupPerMinute, 60)]);
+  if (limits.perAccountPerSecond) refs.push([`account\u0000${account}`, windowBucket(limits.perAccountPerSecond, 1)]);
+  return refs;
+}
+
+/** Token buckets keyed by chat (or group, or account). */
 export class ChatRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
@@ -24,26 +50,34 @@ export class ChatRateLimiter {
 
   /** Takes one token if there is one; otherwise says how long until there is. */
   take(key: string, spec: BucketSpec): { ok: true } | { ok: false; waitMs: number } {
+    return this.takeAll([[key, spec]]);
+  }
+
+  /** Takes one token from every bucket if each has one (else none); otherwise the longest wait. */
+  takeAll(refs: readonly BucketRef[]): { ok: true } | { ok: false; waitMs: number } {
     const now = this.now();
-    let b = this.buckets.get(key);
-    if (!b) {
-      if (this.buckets.size >= this.maxBuckets) this.evict(now, spec);
-      b = { tokens: spec.burst, at: now };
-      this.buckets.set(key, b);
-    }
-    b.tokens = Math.min(spec.burst, b.tokens + ((now - b.at) / 1000) * spec.ratePerSecond);
-    b.at = now;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, waitMs: Math.ceil(((1 - b.tokens) / spec.ratePerSecond) * 1000) };
+    const missing = refs.filter(([key]) => !this.buckets.has(key)).length;
+    // Make room before touching any bucket, so eviction never drops one this call is using.
+    if (missing > 0 && this.buckets.size + missing > this.maxBuckets) this.evict(now, refs[0][1], missing);
+    const buckets = refs.map(([key, spec]) => this.refill(key, spec, now));
+    let waitMs = 0;
+    buckets.forEach((b, i) => {
+      if (b.tokens < 1) waitMs = Math.max(waitMs, Math.ceil(((1 - b.tokens) / refs[i][1].ratePerSecond) * 1000));
+    });
+    if (waitMs > 0) return { ok: false, waitMs };
+    for (const b of buckets) b.tokens -= 1;
+    return { ok: true };
   }
 
   /** Waits for a token (bounded by the signal). */
-  async acquire(key: string, spec: BucketSpec, signal?: AbortSignal): Promise<void> {
+  acquire(key: string, spec: BucketSpec, signal?: AbortSignal): Promise<void> {
+    return this.acquireAll([[key, spec]], signal);
+  }
+
+  /** Waits until every bucket has a token, then takes them together (bounded by the signal). */
+  async acquireAll(refs: readonly BucketRef[], signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const r = this.take(key, spec);
+      const r = this.takeAll(refs);
       if (r.ok) return;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, r.waitMs);
@@ -54,11 +88,23 @@ export class ChatRateLimiter {
     }
   }
 
-  private evict(now: number, spec: BucketSpec): void {
+  /** The bucket of `key`, topped up to now (created full). */
+  private refill(key: string, spec: BucketSpec, now: number): Bucket {
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: spec.burst, at: now };
+      this.buckets.set(key, b);
+    }
+    b.tokens = Math.min(spec.burst, b.tokens + ((now - b.at) / 1000) * spec.ratePerSecond);
+    b.at = now;
+    return b;
+  }
+
+  private evict(now: number, spec: BucketSpec, room: number): void {
     // Full buckets carry no state worth keeping; drop those first, then the oldest.
     for (const [key, b] of this.buckets) {
       if (b.tokens + ((now - b.at) / 1000) * spec.ratePerSecond >= spec.burst) this.buckets.delete(key);
     }
-    while (this.buckets.size >= this.maxBuckets) this.buckets.delete(this.buckets.keys().next().value as string);
+    while (this.buckets.size > 0 && this.buckets.size + room > this.maxBuckets) this.buckets.delete(this.buckets.keys().next().value as string);
   }
 }

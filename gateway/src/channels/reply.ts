@@ -12,7 +12,8 @@ import type { Store } from '../store/store.js';
 import type { ChatAddress } from '../store/outbound-repo.js';
 import type { PlatformPolicy } from './config.js';
 import type { Outbound } from './outbound.js';
-import { chunkText } from './chunk.js';
+import { chunkText, previewText } from './chunk.js';
+import { sendBuckets } from './rate-limit.js';
 import type { ChannelAdapter } from './types.js';
 
 /** Where a run's answer goes. */
@@ -125,8 +126,7 @@ export class Reply {
     if (this.ended || !adapter || text === this.lastEditedText || this.strikes >= MAX_EDIT_STRIKES || Date.now() < this.editsPausedUntil) return;
     const head = this.deps.store.channels.deliveryByKey(`stream:${this.runId}`);
     if (!head?.platformMessageId) return;
-    const limits = adapter.limits;
-    if (!this.deps.outbound.limiter.take(`${this.target.channel}\u0000${this.target.accountId}\u0000${this.target.chatId}`, { ratePerSecond: limits.perChatPerSecond, burst: limits.burst }).ok) return;
+    if (!this.deps.outbound.limiter.takeAll(sendBuckets(adapter.limits, this.target)).ok) return;
     try {
       await adapter.edit(this.target.chatId, head.platformMessageId, text, this.abort.signal, this.target.threadId);
       this.lastEditedText = text;
@@ -189,8 +189,7 @@ export class Reply {
 
   /** Streaming text cut to one message (the final edit carries the whole answer in pieces). */
   private preview(text: string): string {
-    const limit = this.deps.adapter()?.limits.maxMessageLength ?? 4096;
-    const t = text.trim() || '…';
-    return t.length <= limit ? t : `${t.slice(0, limit - 2)} …`;
+    const limits = this.deps.adapter()?.limits;
+    return previewText(text, limits?.maxMessageLength ?? 4096, limits?.lengthUnit ?? 'utf16');
   }
 }

@@ -28,6 +28,11 @@ export interface InboundEvent {
   accountId: string;
   /** Where to answer (Telegram chat id, Discord channel id, WhatsApp JID). */
   chatId: string;
+  /**
+   * The chat's stable id for its session when it differs from `chatId`, the address replies go to
+   * (a WhatsApp DM addressed by the sender's `@lid` id: the phone-number JID). Absent: `chatId`.
+   */
+  sessionChatId?: string;
   chatType: ChatType;
   /** Thread / forum topic inside the chat. */
   threadId?: string;
@@ -87,6 +92,12 @@ export interface AdapterLimits {
   /** Sends per chat per second (token bucket refill) and burst. */
   perChatPerSecond: number;
   burst: number;
+  /** Sends per second for the whole account (Telegram: about 30 per bot); none when absent. */
+  perAccountPerSecond?: number;
+  /** Sends per minute in one group chat (Telegram: about 20); none when absent. */
+  perGroupPerMinute?: number;
+  /** Whether a chat id is a group (its sends also take from the group bucket). */
+  isGroupChat?(chatId: string): boolean;
 }
 
 /**

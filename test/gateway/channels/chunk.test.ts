@@ -1,6 +1,6 @@
 // Cutting replies to the platform limits without breaking code blocks or surrogate pairs.
 import { describe, expect, it } from 'vitest';
-import { chunkText, measure } from '../../../gateway/src/channels/chunk.js';
+import { chunkText, measure, previewText } from '../../../gateway/src/channels/chunk.js';
 
 describe('chunkText', () => {
   it('keeps short text whole and drops empty text', () => {
@@ -41,5 +41,30 @@ describe('chunkText', () => {
     expect(chunkText(text, 4096, 'codepoints')).toEqual([text]);
     expect(measure('😀', 'utf16')).toBe(2);
     expect(measure('😀', 'codepoints')).toBe(1);
+  });
+});
+
+describe('previewText (streaming previews)', () => {
+  const whole = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+  it('never ends inside a surrogate pair at the limit, and keeps within it', () => {
+    // "a" + emoji: every odd cut lands between the two halves of an emoji.
+    const text = `a${'😀'.repeat(3000)}`;
+    for (const limit of [4096, 2000, 33]) {
+      const p = previewText(text, limit, 'utf16');
+      expect(p.length).toBeLessThanOrEqual(limit);
+      expect(p.endsWith(' …')).toBe(true);
+      expect(whole.test(p)).toBe(true);
+    }
+  });
+
+  it('counts code points where the platform does (WhatsApp), trims, and never sends empty text', () => {
+    const text = '😀'.repeat(3000);
+    expect(previewText(text, 4096, 'codepoints')).toBe(text);
+    const cut = previewText(text, 2000, 'codepoints');
+    expect(measure(cut, 'codepoints')).toBe(2000);
+    expect(whole.test(cut)).toBe(true);
+    expect(previewText('  hi  ', 100)).toBe('hi');
+    expect(previewText('   ', 100)).toBe('…');
   });
 });

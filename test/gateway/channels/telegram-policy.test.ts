@@ -44,8 +44,8 @@ describe('telegram: who may talk', () => {
     const list = await client.call('pairing.list', {});
     expect(list.pending).toMatchObject([{ platform: 'telegram', userId: '501' }]);
     expect(JSON.stringify(list)).not.toContain(code);
-    await expect(client.call('pairing.approve', { platform: 'telegram', code: 'AAAAAAAA' })).rejects.toMatchObject({ details: { code: 'PAIRING_CODE_INVALID' } });
-    await expect(client.call('pairing.approve', { platform: 'telegram', code })).resolves.toMatchObject({ userId: '501' });
+    await expect(client.call('pairing.approve', { platform: 'telegram', code: 'AAAAAAAA', idempotencyKey: 'wrong-1' })).rejects.toMatchObject({ details: { code: 'PAIRING_CODE_INVALID' } });
+    await expect(client.call('pairing.approve', { platform: 'telegram', code, idempotencyKey: 'approve-1' })).resolves.toMatchObject({ userId: '501' });
     tg.message({ chatId: 501, text: 'now?' });
     await tg.waitFor((f) => f.texts(501).some((t) => t.startsWith('Echo agent: now?')), 10_000, 'answer after pairing');
     expect((await client.call('pairing.list', {})).paired).toMatchObject([{ platform: 'telegram', userId: '501' }]);
@@ -53,6 +53,27 @@ describe('telegram: who may talk', () => {
     tg.message({ chatId: 501, text: 'still?' });
     await new Promise((r) => setTimeout(r, 400));
     expect(tg.texts(501).filter((t) => t.includes('still?'))).toHaveLength(0);
+  });
+
+  it('a retried approval (same idempotency key, reply lost) gets the same success: one approval, no wrong-code strike', async () => {
+    await boot({ dmPolicy: 'pairing' });
+    tg.message({ chatId: 502, text: 'hi bot' });
+    await tg.waitFor((f) => f.texts(502).length === 1, 10_000, 'pairing code');
+    const code = /pairing code is ([A-Z2-9]{8})/.exec(tg.texts(502)[0])![1];
+    noteSecret(code);
+    const client = await gw.connect();
+    const first = await client.call('pairing.approve', { platform: 'telegram', code, idempotencyKey: 'approve-502' });
+    // The answer was "lost"; the operator retries on a new connection with the same key.
+    const again = await (await gw.connect()).call('pairing.approve', { platform: 'telegram', code, idempotencyKey: 'approve-502' });
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ platform: 'telegram', userId: '502' });
+    expect((await client.call('pairing.list', {})).paired.filter((p) => p.userId === '502')).toHaveLength(1);
+    expect(gw.gateway.services.store.channels.lockout('telegram').failures).toBe(0);
+    // Without the key the code is spent: a new request is a wrong code (and a strike).
+    await expect(client.call('pairing.approve', { platform: 'telegram', code, idempotencyKey: 'approve-502-new' })).rejects.toMatchObject({ details: { code: 'PAIRING_CODE_INVALID' } });
+    expect(gw.gateway.services.store.channels.lockout('telegram').failures).toBe(1);
+    // The key is required.
+    await expect(client.call('pairing.approve', { platform: 'telegram', code } as never)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
   it('in groups answers only when mentioned (or replied to), never offers pairing', async () => {

@@ -1,13 +1,14 @@
 // WhatsApp through Baileys behind the socket-factory seam (a socket built from Baileys' own event
 // buffer and message builders): linking by QR through web.login.start/wait, DMs answered exactly
 // once, group mention gating, logged out (401) → needs_relink with no retry loop, other closes
-// restart with backoff, and the real Baileys socket redirected to a local server that closes.
+// restart with backoff, senders addressed by their @lid ids (identity in phone-number form, replies
+// to the chat they came from, mentions of the bot's own LID), and the real Baileys socket redirected to a local server that closes.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { fakeWaFactory, sentText, editedId, SELF_JID } from '../../helpers/fake-whatsapp.js';
+import { fakeWaFactory, sentText, editedId, SELF_JID, SELF_LID } from '../../helpers/fake-whatsapp.js';
 import { until } from '../../helpers/wait.js';
 import { WhatsAppAdapter } from '../../../gateway/src/channels/whatsapp/adapter.js';
 
@@ -71,6 +72,46 @@ describe('whatsapp channel', () => {
     const dm = sock.sent.filter((m) => m.key.remoteJid === '15559999999@s.whatsapp.net').map(sentText);
     expect(dm).toHaveLength(1);
     expect(dm[0]).toMatch(/pairing code is [A-Z2-9]{8}/);
+  });
+
+  it('a DM addressed by @lid matches the phone-number allowlist, is answered in the @lid chat, and shares the phone-number session', async () => {
+    const factory = fakeWaFactory((s) => setTimeout(() => s.open(), 10));
+    await boot(factory);
+    await until(() => state().state === 'connected', 5_000);
+    const sock = factory.current();
+    const LID = '201234567890123@lid';
+    sock.receive({ jid: LID, alt: '15551234567@s.whatsapp.net', text: 'hi by lid' });
+    await until(() => sock.sent.some((m) => sentText(m).startsWith('Echo agent: hi by lid')), 10_000, 'reply to the lid DM');
+    const reply = sock.sent.find((m) => sentText(m).startsWith('Echo agent: hi by lid'))!;
+    expect(reply.key.remoteJid).toBe(LID);
+    // The same person writing by phone number lands in the same session.
+    sock.receive({ jid: '15551234567@s.whatsapp.net', alt: LID, text: 'hi by number' });
+    await until(() => sock.sent.some((m) => sentText(m).startsWith('Echo agent: hi by number')), 10_000, 'reply to the pn DM');
+    const client = await gw!.connect();
+    const keys = (await client.call('sessions.list', {})).sessions.map((r) => r.key).filter((k) => k.includes(':whatsapp:'));
+    expect(keys).toEqual(['agent:main:whatsapp:direct:15551234567@s.whatsapp.net']);
+    // A stranger's lid without a phone number is not on the allowlist: a pairing code, not the agent.
+    sock.receive({ jid: '209999999999999@lid', text: 'who are you' });
+    await until(() => sock.sent.some((m) => m.key.remoteJid === '209999999999999@lid'), 10_000, 'pairing code');
+    expect(sentText(sock.sent.find((m) => m.key.remoteJid === '209999999999999@lid')!)).toMatch(/pairing code is/);
+  });
+
+  it('in an @lid group the sender is matched by phone number and a mention of the bot\'s LID counts', async () => {
+    const factory = fakeWaFactory((s) => setTimeout(() => s.open(), 10));
+    await boot(factory);
+    await until(() => state().state === 'connected', 5_000);
+    const sock = factory.current();
+    const member = { jid: '1203631@g.us', participant: '201234567890123:3@lid', alt: '15551234567@s.whatsapp.net' };
+    sock.receive({ ...member, text: 'no mention here' });
+    sock.receive({ ...member, text: '@bot by lid', mentions: [SELF_LID] });
+    await until(() => sock.sent.length >= 1, 10_000, 'group answer');
+    await new Promise((r) => setTimeout(r, 300));
+    const group = sock.sent.filter((m) => m.key.remoteJid === '1203631@g.us').map(sentText);
+    expect(group).toHaveLength(1);
+    expect(group[0]).toMatch(/^Echo agent: @bot by lid/);
+    const client = await gw!.connect();
+    const keys = (await client.call('sessions.list', {})).sessions.map((r) => r.key);
+    expect(keys).toContain('agent:main:whatsapp:group:1203631@g.us:15551234567@s.whatsapp.net');
   });
 
   it('logged out (401) is needs_relink with the command to fix it, and no retry loop', async () => {

@@ -2,6 +2,7 @@
  * `switchboard channels status | start | stop | login` and `switchboard pairing list | approve |
  * revoke`: the messaging channels of a running gateway.
  */
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import type { ChannelsStatusResult, PairingListResult } from '@switchboard/protocol';
 import type { ConnectionFlags } from '../connection.js';
@@ -20,6 +21,19 @@ function platformArg(value: string): (typeof PLATFORMS)[number] {
   const p = value.toLowerCase();
   if (!(PLATFORMS as readonly string[]).includes(p)) throw new CliError(ExitCode.USAGE, `unknown platform "${value}": use telegram, discord or whatsapp`);
   return p as (typeof PLATFORMS)[number];
+}
+
+/** A pairing code as the gateway compares it: upper case, no spaces or dashes. */
+function normaliseCode(code: string): string {
+  return code.toUpperCase().replace(/[\s-]/g, '');
+}
+
+/**
+ * The idempotency key of `pairing approve`: the same for the same platform and code, so running
+ * the command again after a lost reply gets the recorded answer instead of a wrong-code strike.
+ */
+export function pairingApproveKey(platform: string, code: string): string {
+  return `cli-pairing-approve-${createHash('sha256').update(`${platform}\u0000${normaliseCode(code)}`).digest('base64url').slice(0, 32)}`;
 }
 
 function ago(ts: number | null | undefined, now: number): string {
@@ -116,7 +130,8 @@ export function registerChannels(program: Command): void {
     .description('approve the user who received this pairing code')
     .action(async (platform: string, code: string, flags: JsonFlags) => {
       const p = platformArg(platform);
-      const r = await withClient(flags, (c) => c.call('pairing.approve', { platform: p, code }));
+      const normalised = normaliseCode(code);
+      const r = await withClient(flags, (c) => c.call('pairing.approve', { platform: p, code: normalised, idempotencyKey: pairingApproveKey(p, normalised) }));
       printLines(`paired ${r.platform} user ${r.userId}${r.displayName ? ` (${r.displayName})` : ''}`);
     });
 

@@ -27,13 +27,20 @@ export const WEBHOOK_CHECK_MS = 5 * 60_000;
 export class TelegramAdapter implements ChannelAdapter {
   readonly platform = 'telegram' as const;
   readonly accountId: string;
-  // Telegram: 4096 UTF-16 units per message; about one message per second per chat.
-  readonly limits: AdapterLimits = { maxMessageLength: 4096, lengthUnit: 'utf16', canEdit: true, perChatPerSecond: 1, burst: 3 };
+  // Telegram: 4096 UTF-16 units per message; about one message per second per chat, 20 per minute
+  // in a group, 30 per second for the whole bot. Group chat ids are negative.
+  readonly limits: AdapterLimits;
   readonly bot: Bot;
   private identity: BotIdentity | undefined;
 
   constructor(private readonly account: AccountConfig, private readonly deps: AdapterDeps) {
     this.accountId = account.accountId;
+    this.limits = {
+      maxMessageLength: 4096, lengthUnit: 'utf16', canEdit: true, perChatPerSecond: 1, burst: 3,
+      perAccountPerSecond: account.rateLimits?.perSecond ?? 30,
+      perGroupPerMinute: account.rateLimits?.groupPerMinute ?? 20,
+      isGroupChat: (chatId) => chatId.startsWith('-'),
+    };
     this.bot = new Bot(account.token ?? '', { client: { apiRoot: account.apiRoot ?? TELEGRAM_API_ROOT } });
   }
 

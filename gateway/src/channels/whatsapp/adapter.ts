@@ -16,7 +16,7 @@ import { AtomicAuthStore, authDir } from './auth-state.js';
 import { normalizeWaMessage } from './normalize.js';
 
 /** The parts of a Baileys socket the adapter uses (the real `WASocket` satisfies it). */
-export type WhatsAppSocket = Pick<WASocket, 'ev' | 'sendMessage' | 'sendPresenceUpdate' | 'end'> & { user?: { id: string } | undefined };
+export type WhatsAppSocket = Pick<WASocket, 'ev' | 'sendMessage' | 'sendPresenceUpdate' | 'end'> & { user?: { id: string; lid?: string | undefined } | undefined };
 
 /** Makes a socket for an auth state. */
 export type SocketFactory = (options: { auth: AuthenticationState; waWebSocketUrl?: string }) => WhatsAppSocket;
@@ -97,7 +97,7 @@ export class WhatsAppAdapter implements ChannelAdapter, QrLinking {
         if (type !== 'notify') return;
         void (async () => {
           for (const m of messages) {
-            const event = normalizeWaMessage(m, sock.user?.id, this.accountId);
+            const event = normalizeWaMessage(m, sock.user, this.accountId);
             if (event) await runtime.receive(event).catch((err) => runtime.log.error({ err }, 'could not record a WhatsApp message'));
           }
         })();
