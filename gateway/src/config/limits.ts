@@ -8,7 +8,7 @@ export interface Limits {
   maxPayload: number;
   /** Largest frame accepted before `connect` succeeds (bytes). Bigger ones close the socket (1009). */
   maxPreauthPayload: number;
-  /** Per-connection send-buffer high-water mark (bytes). */
+  /** Per-connection send-buffer high-water mark (bytes), for replies and events alike: above it droppable events are skipped and the client's frames are not read until it drains; at twice it the connection is closed (1008). */
   maxBufferedBytes: number;
   /** How long a connection may stay above `maxBufferedBytes` before it is closed as a slow consumer. */
   slowConsumerGraceMs: number;
