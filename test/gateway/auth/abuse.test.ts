@@ -129,5 +129,10 @@ describe('abuse controls', () => {
     }
     const refusals = lines.filter((l) => l.includes('handshake refused: AUTH_TOKEN_MISMATCH'));
     expect(refusals).toHaveLength(1);
+    // The same refusal from another address is another event: logged too.
+    const { r } = await connectWith(gw, 'wrong-token-other-address-xxxxxxxxx', '127.0.0.2');
+    await r.closed;
+    const after = lines.filter((l) => l.includes('handshake refused: AUTH_TOKEN_MISMATCH')).map((l) => JSON.parse(l).addr);
+    expect(after).toEqual(['127.0.0.1', '127.0.0.2']);
   });
 });
