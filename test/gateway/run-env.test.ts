@@ -9,4 +9,13 @@ describe('optionsFromEnv', () => {
     expect(o.allowedOrigins).toEqual(['https://ops.example.com']);
     expect(optionsFromEnv({}).trustedProxies).toBeUndefined();
   });
+
+  it('reads the request budget as <maxRequests> or <maxRequests>/<windowMs>, and refuses anything else with exit 78', () => {
+    expect(optionsFromEnv({ SWITCHBOARD_REQUEST_BUDGET: '100000/10000' }).limits).toEqual({ requestBudget: { maxRequests: 100_000, windowMs: 10_000 } });
+    expect(optionsFromEnv({ SWITCHBOARD_REQUEST_BUDGET: '500' }).limits).toEqual({ requestBudget: { maxRequests: 500, windowMs: 10_000 } });
+    expect(optionsFromEnv({}).limits).toBeUndefined();
+    for (const bad of ['lots', '0', '10/5', '-1', '1e6']) {
+      expect(() => optionsFromEnv({ SWITCHBOARD_REQUEST_BUDGET: bad })).toThrow(expect.objectContaining({ exitCode: 78, message: expect.stringMatching(/SWITCHBOARD_REQUEST_BUDGET must be .* for example 2000\/10000/) }));
+    }
+  });
 });

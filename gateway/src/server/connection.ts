@@ -230,6 +230,11 @@ export class Connection {
     return ++this.budgetCount <= maxRequests;
   }
 
+  /** Milliseconds until the current request-budget window ends (a fresh budget starts then). */
+  budgetRetryAfterMs(now: number): number {
+    return Math.max(0, this.budgetWindowStart + this.limits.requestBudget.windowMs - now);
+  }
+
   /** Counts one failed request; false means the client keeps failing and should be cut off. */
   recordFailure(now: number): boolean {
     if (now - this.failureWindowStart >= 60_000) {

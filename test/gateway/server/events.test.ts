@@ -81,7 +81,7 @@ describe('events', () => {
   }
 
   it('skips droppable events for a slow client and the seq gap shows it', async () => {
-    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 30_000 } });
+    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 30_000, requestBudget: { maxRequests: 1_000_000, windowMs: 10_000 } } });
     const slow = await gw.rawConnected();
     const connId = slow.hello?.server.connId;
     const socket = pause(slow);
@@ -104,7 +104,7 @@ describe('events', () => {
   }, 60_000);
 
   it('closes a client that stays above the send-buffer mark past the grace period with 1008 "slow consumer"', async () => {
-    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 200 } });
+    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 200, requestBudget: { maxRequests: 1_000_000, windowMs: 10_000 } } });
     const slow = await gw.rawConnected();
     const connId = slow.hello?.server.connId;
     const socket = pause(slow);
