@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Direct entry point of the daemon (`node gateway/dist/main.js`); settings come from the environment.
 // The usual way to start it is `switchboard gateway run`, which accepts flags too.
-import { optionsFromEnv, runGatewayProcess } from './daemon.js';
-import { StartupError } from './gateway.js';
+import { optionsFromEnv, runGatewayProcess, StartupError } from './daemon.js';
 
 let code: number;
 try {

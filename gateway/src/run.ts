@@ -15,6 +15,9 @@ import { AgentConfigError, agentConfigFromEnv, type AgentConfig } from './agent/
 import type { NodesOptionsInput } from './nodes/options.js';
 import type { ChannelsConfig } from './channels/config.js';
 
+/** Re-exported for the process entry (main.ts), which must match the class of the bundle it loads. */
+export { StartupError };
+
 export interface RunOptions {
   port?: number;
   host?: string;
