@@ -4,4 +4,6 @@
  * bundle of everything it imports (gateway/bundle.mjs), so the daemon starts without resolving and
  * compiling hundreds of module files; native and optional libraries stay outside the bundle.
  */
-export { optionsFromEnv, runGatewayProcess, type RunOptions } from './run.js';
+// StartupError comes through run.js (the bundle's entry), so `instanceof` in main.ts matches the
+// bundle's own copy of the class.
+export { optionsFromEnv, runGatewayProcess, StartupError, type RunOptions } from './run.js';

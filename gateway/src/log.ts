@@ -6,15 +6,19 @@
  * - secrets: every credential the daemon knows (gateway token, password, pairing codes) is
  *   registered with {@link registerSecret} and replaced by `[redacted]` wherever it appears;
  *   fields named like credentials are redacted by path as well;
- * - repetition: the same line (level, namespace, message) within {@link DEDUPE_WINDOW_MS} is
- *   logged once, and the count of suppressed copies is reported with the next one.
+ * - repetition: the same line — same level, logger bindings, message *and fields* — within
+ *   {@link DEDUPE_WINDOW_MS} of its first copy is logged once; when the window ends with copies
+ *   suppressed, one line "<message> (repeated N times)" with `repeated: N` reports them. Lines that
+ *   differ in any field (another device id, another address) are distinct events and all logged.
  */
+import { createHash } from 'node:crypto';
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
 
 export type Log = Logger;
 
 /** Lines repeated within this window are collapsed. */
 export const DEDUPE_WINDOW_MS = 10_000;
+/** Distinct lines remembered at once; beyond it the oldest are reported and forgotten early. */
 const DEDUPE_MAX_KEYS = 1_000;
 const REDACTED = '[redacted]';
 
@@ -50,7 +54,58 @@ function scrubValue(value: unknown, depth = 0): unknown {
   return out;
 }
 
-interface Repeat { until: number; suppressed: number }
+/** One line seen within the window: how to write its "repeated" summary when the window ends. */
+interface Repeat {
+  suppressed: number;
+  timer?: NodeJS.Timeout;
+  summarize(count: number): void;
+}
+
+/** JSON with object keys sorted, so the same fields in another order give the same key. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }) ?? '';
+}
+
+/** The de-duplication key of one line: a hash of its level, bindings and every argument. */
+function repeatKey(level: number, bindings: unknown, args: readonly unknown[]): string {
+  return createHash('sha1').update(`${level}|${stableJson(bindings)}|${stableJson(args)}`).digest('base64');
+}
+
+/**
+ * The repetition guard: `admit` says whether a line is written now; suppressed copies are counted
+ * and reported by one summary line when the line's window ends.
+ */
+class RepeatGuard {
+  private readonly seen = new Map<string, Repeat>();
+
+  constructor(private readonly windowMs: number) {}
+
+  admit(key: string, summarize: (count: number) => void): boolean {
+    const seen = this.seen.get(key);
+    if (seen) {
+      seen.suppressed++;
+      return false;
+    }
+    if (this.seen.size >= DEDUPE_MAX_KEYS) this.end(this.seen.keys().next().value!);
+    const entry: Repeat = { suppressed: 0, summarize };
+    entry.timer = setTimeout(() => this.end(key), this.windowMs);
+    entry.timer.unref?.();
+    this.seen.set(key, entry);
+    return true;
+  }
+
+  /** Ends a line's window: forgets it and reports the copies that were suppressed. */
+  private end(key: string): void {
+    const entry = this.seen.get(key);
+    if (!entry) return;
+    this.seen.delete(key);
+    clearTimeout(entry.timer);
+    if (entry.suppressed > 0) entry.summarize(entry.suppressed);
+  }
+}
 
 export interface CreateLogOptions {
   /** pino level; default from SWITCHBOARD_LOG_LEVEL, else `info`. `silent` turns logging off. */
@@ -59,6 +114,8 @@ export interface CreateLogOptions {
   pretty?: boolean;
   /** Where lines go; default stderr. */
   destination?: DestinationStream;
+  /** The de-duplication window (ms); default {@link DEDUPE_WINDOW_MS}. */
+  dedupeWindowMs?: number;
 }
 
 /**
@@ -67,7 +124,7 @@ export interface CreateLogOptions {
 export async function createLog(options: CreateLogOptions = {}): Promise<Log> {
   const level = options.level ?? process.env.SWITCHBOARD_LOG_LEVEL ?? 'info';
   const pretty = options.pretty ?? (process.stderr.isTTY === true && !options.destination);
-  const repeats = new Map<string, Repeat>();
+  const repeats = new RepeatGuard(options.dedupeWindowMs ?? DEDUPE_WINDOW_MS);
 
   const pinoOptions: LoggerOptions = {
     level,
@@ -79,23 +136,15 @@ export async function createLog(options: CreateLogOptions = {}): Promise<Log> {
     hooks: {
       logMethod(args, method, levelNumber) {
         const scrubbed = args.map((a) => scrubValue(a)) as typeof args;
-        const msg = scrubbed.find((a) => typeof a === 'string') as string | undefined;
-        const bindings = (this as Logger).bindings?.() as { ns?: string } | undefined;
-        const key = `${levelNumber}|${bindings?.ns ?? ''}|${msg ?? ''}`;
-        const now = Date.now();
-        const seen = repeats.get(key);
-        if (seen && seen.until > now) {
-          seen.suppressed++;
-          return;
-        }
-        if (repeats.size >= DEDUPE_MAX_KEYS) repeats.clear();
-        repeats.set(key, { until: now + DEDUPE_WINDOW_MS, suppressed: 0 });
-        if (seen && seen.suppressed > 0 && typeof scrubbed[0] === 'object' && scrubbed[0] !== null) {
-          (scrubbed[0] as Record<string, unknown>).repeated = seen.suppressed;
-        } else if (seen && seen.suppressed > 0) {
-          scrubbed.unshift({ repeated: seen.suppressed } as never);
-        }
-        method.apply(this, scrubbed);
+        const logger = this as Logger;
+        const key = repeatKey(levelNumber, logger.bindings?.(), scrubbed);
+        const admitted = repeats.admit(key, (count) => {
+          // The same fields, the count, and the message marked as a summary.
+          const fields = typeof scrubbed[0] === 'object' && scrubbed[0] !== null ? { ...(scrubbed[0] as object) } : {};
+          const msg = scrubbed.find((a) => typeof a === 'string') as string | undefined;
+          method.apply(logger, [{ ...fields, repeated: count }, `${msg ?? 'line'} (repeated ${count} times)`] as unknown as typeof args);
+        });
+        if (admitted) method.apply(logger, scrubbed);
       },
     },
   };

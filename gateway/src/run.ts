@@ -8,12 +8,15 @@ import { createLog, registerSecret } from './log.js';
 import { resolveStateDir, ensureStateDir } from './state-dir.js';
 import type { GatewayOptionsInput } from './options.js';
 import type { AuthMode } from './auth/shared-secret.js';
-import type { Limits } from './config/limits.js';
+import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/file.js';
 import { mergeRunOptions, settingsFromConfig } from './config/apply.js';
 import { AgentConfigError, agentConfigFromEnv, type AgentConfig } from './agent/config.js';
 import type { NodesOptionsInput } from './nodes/options.js';
 import type { ChannelsConfig } from './channels/config.js';
+
+/** Re-exported for the process entry (main.ts), which must match the class of the bundle it loads. */
+export { StartupError };
 
 export interface RunOptions {
   port?: number;
@@ -41,8 +44,24 @@ function list(value: string | undefined): string[] | undefined {
   return items && items.length > 0 ? items : undefined;
 }
 
-/** Reads daemon settings from the environment (flags override them). */
+/**
+ * `SWITCHBOARD_REQUEST_BUDGET`: `<maxRequests>` (per the default 10 s window) or
+ * `<maxRequests>/<windowMs>`. Throws a {@link StartupError} (exit 78) on anything else.
+ */
+function requestBudget(value: string | undefined): Pick<Limits, 'requestBudget'> | undefined {
+  if (!value) return undefined;
+  const m = /^\s*([0-9]+)\s*(?:\/\s*([0-9]+)\s*)?$/.exec(value);
+  const maxRequests = m ? Number(m[1]) : NaN;
+  const windowMs = m?.[2] !== undefined ? Number(m[2]) : DEFAULT_LIMITS.requestBudget.windowMs;
+  if (!(maxRequests >= 1) || !(windowMs >= 100)) {
+    throw new StartupError(`SWITCHBOARD_REQUEST_BUDGET must be <maxRequests> or <maxRequests>/<windowMs> (at least 1 request, at least 100 ms), for example 2000/10000; got "${value}"`, EXIT_CONFIG);
+  }
+  return { requestBudget: { maxRequests, windowMs } };
+}
+
+/** Reads daemon settings from the environment (flags override them). Throws a {@link StartupError} on an invalid value. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  const limits = requestBudget(env.SWITCHBOARD_REQUEST_BUDGET);
   return {
     port: env.SWITCHBOARD_PORT ? Number(env.SWITCHBOARD_PORT) : undefined,
     host: env.SWITCHBOARD_BIND || undefined,
@@ -53,6 +72,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions
     logLevel: env.SWITCHBOARD_LOG_LEVEL || undefined,
     trustedProxies: list(env.SWITCHBOARD_TRUSTED_PROXIES),
     allowedOrigins: list(env.SWITCHBOARD_ALLOWED_ORIGINS),
+    ...(limits ? { limits } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ describe('method table', () => {
       expect(params[Kind], `${name} params must be an object`).toBe('Object');
       const required = params.required ?? [];
       if (spec.sideEffect) expect(required, `${name} must require idempotencyKey`).toContain('idempotencyKey');
+      else expect(required, `${name} has no side effect, so it must not require idempotencyKey`).not.toContain('idempotencyKey');
     }
   });
 

@@ -8,7 +8,7 @@ export interface Limits {
   maxPayload: number;
   /** Largest frame accepted before `connect` succeeds (bytes). Bigger ones close the socket (1009). */
   maxPreauthPayload: number;
-  /** Per-connection send-buffer high-water mark (bytes). */
+  /** Per-connection send-buffer high-water mark (bytes), for replies and events alike: above it droppable events are skipped and the client's frames are not read until it drains; at twice it the connection is closed (1008). */
   maxBufferedBytes: number;
   /** How long a connection may stay above `maxBufferedBytes` before it is closed as a slow consumer. */
   slowConsumerGraceMs: number;
@@ -20,7 +20,11 @@ export interface Limits {
   pingIntervalMs: number;
   /** Health summary refresh interval. */
   healthRefreshMs: number;
-  /** Per-connection request budget: more than `maxRequests` within `windowMs` closes the socket (1008). */
+  /**
+   * Per-connection request budget: request `maxRequests + 1` within `windowMs` is answered with
+   * RATE_LIMITED (details.code CONNECTION_BUDGET_EXCEEDED, retryAfterMs) and the socket is closed
+   * (1008). Set with `limits.requestBudget` in config.yaml or `SWITCHBOARD_REQUEST_BUDGET`.
+   */
   requestBudget: { maxRequests: number; windowMs: number };
   /** Failed requests (bad frames, unknown methods, forbidden) tolerated per connection per minute before it is closed. */
   maxFailedRequestsPerMinute: number;
@@ -75,7 +79,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   pingIntervalMs: 30_000,
   healthRefreshMs: 60_000,
-  requestBudget: Object.freeze({ maxRequests: 100_000, windowMs: 10_000 }),
+  // 200 requests a second on one connection: far above what the CLI, the SDK or WebChat send, low
+  // enough that one client cannot monopolise the daemon. Load tests raise it (bench/src/servers.ts).
+  requestBudget: Object.freeze({ maxRequests: 2_000, windowMs: 10_000 }),
   maxFailedRequestsPerMinute: 120,
   maxPendingHandshakeFrames: 16,
   replay: Object.freeze({ maxEvents: 2_000, maxBytes: 2 * 1024 * 1024, ttlMs: 120_000, maxDetached: 1_000 }),

@@ -76,6 +76,10 @@ export const ConfigSchema = closed({
     pingIntervalMs: Type.Optional(Int(1000, 'milliseconds, at least 1000')),
     healthRefreshMs: Type.Optional(Int(1000, 'milliseconds, at least 1000')),
     maxFailedRequestsPerMinute: Type.Optional(Int(1, 'a positive integer')),
+    requestBudget: Type.Optional(closed({
+      maxRequests: Int(1, 'a positive integer'),
+      windowMs: Int(100, 'milliseconds, at least 100'),
+    })),
     historyMaxBytes: Type.Optional(Int(1024, 'bytes, at least 1024')),
     historyMaxEntryBytes: Type.Optional(Int(256, 'bytes, at least 256')),
   })),

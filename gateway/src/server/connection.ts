@@ -117,9 +117,14 @@ export class Connection {
     return this.state === 'open';
   }
 
-  /** Sends a raw text frame unless the connection is closing. */
+  /**
+   * Sends a raw text frame unless the connection is closing. Replies count against the send buffer
+   * like events do (see {@link admitSend}): a client that stops reading while it keeps sending
+   * requests is paused, then closed, instead of growing the gateway's memory.
+   */
   sendText(text: string): boolean {
     if (this.state === 'closing' || this.state === 'closed') return false;
+    if (this.admitSend() === 'closed') return false;
     this.ws.send(text);
     return true;
   }
@@ -148,20 +153,13 @@ export class Connection {
     if (this.state !== 'open') return 'closed';
     const seq = ++this.seq;
     const frame = `{"type":"event","event":${eventJson},"payload":${payloadJson},"seq":${seq}${stateVersionJson ? `,"stateVersion":${stateVersionJson}` : ''}}`;
-    const buffered = this.ws.bufferedAmount;
+    const admission = this.admitSend();
     let outcome: SendOutcome;
-    if (buffered > this.limits.maxBufferedBytes) {
-      this.overMarkSince ??= Date.now();
-      if (droppable) {
-        this.droppedEvents++;
-        outcome = 'dropped';
-      } else if (buffered > 2 * this.limits.maxBufferedBytes) {
-        this.close(1008, 'slow consumer');
-        outcome = 'closed';
-      } else {
-        this.ws.send(frame);
-        outcome = 'sent';
-      }
+    if (admission === 'closed') {
+      outcome = 'closed';
+    } else if (admission === 'over' && droppable) {
+      this.droppedEvents++;
+      outcome = 'dropped';
     } else {
       this.ws.send(frame);
       outcome = 'sent';
@@ -171,13 +169,50 @@ export class Connection {
   }
 
   /**
+   * The send-buffer accounting every outgoing frame goes through. Above `maxBufferedBytes` the
+   * slow-consumer clock starts and the socket stops reading (no new requests, so no new replies,
+   * until the buffer drains); above twice the mark the connection is closed at once with 1008
+   * "slow consumer". Returns `'ok'`, `'over'` (above the mark, still sending) or `'closed'`.
+   */
+  private admitSend(): 'ok' | 'over' | 'closed' {
+    const buffered = this.ws.bufferedAmount;
+    const mark = this.limits.maxBufferedBytes;
+    if (buffered <= mark) return 'ok';
+    this.overMarkSince ??= Date.now();
+    if (buffered > 2 * mark) {
+      this.close(1008, 'slow consumer');
+      return 'closed';
+    }
+    this.pauseReading();
+    return 'over';
+  }
+
+  /** Stops reading the client's frames until the send buffer has drained (the socket's 'drain'). */
+  private pauseReading(): void {
+    if (this.ws.isPaused) return;
+    this.ws.pause();
+    const socket = (this.ws as unknown as { _socket?: NodeJS.EventEmitter })._socket;
+    // The keepalive sweep resumes too (checkSlowConsumer), in case 'drain' never comes.
+    socket?.once('drain', () => {
+      if (this.ws.bufferedAmount <= this.limits.maxBufferedBytes) this.resumeReading();
+    });
+  }
+
+  /** The buffer is back under the mark: stop the clock and read the client's frames again. */
+  private resumeReading(): void {
+    this.overMarkSince = undefined;
+    if (this.ws.isPaused && (this.state === 'open' || this.state === 'handshaking')) this.ws.resume();
+  }
+
+  /**
    * Called by the keepalive sweep: closes a client that stayed above the high-water mark for longer
-   * than the grace period. Returns true when it closed the connection.
+   * than the grace period, and resumes reading from one whose buffer drained. Returns true when it
+   * closed the connection.
    */
   checkSlowConsumer(now: number): boolean {
     if (this.overMarkSince === undefined) return false;
     if (this.ws.bufferedAmount <= this.limits.maxBufferedBytes) {
-      this.overMarkSince = undefined;
+      this.resumeReading();
       return false;
     }
     if (now - this.overMarkSince < this.limits.slowConsumerGraceMs) return false;
@@ -193,6 +228,11 @@ export class Connection {
       this.budgetCount = 0;
     }
     return ++this.budgetCount <= maxRequests;
+  }
+
+  /** Milliseconds until the current request-budget window ends (a fresh budget starts then). */
+  budgetRetryAfterMs(now: number): number {
+    return Math.max(0, this.budgetWindowStart + this.limits.requestBudget.windowMs - now);
   }
 
   /** Counts one failed request; false means the client keeps failing and should be cut off. */

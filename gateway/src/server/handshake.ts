@@ -38,7 +38,15 @@ export function performHandshake(
     return fail(new GatewayError('INVALID_REQUEST', 'invalid handshake: first request must be connect'));
   }
   if (!validators.connectParams(frame.params)) {
-    return fail(new GatewayError('INVALID_REQUEST', `invalid connect params: ${formatValidationErrors(validators.connectParams.errors)}`));
+    const errors = validators.connectParams.errors ?? [];
+    const message = `invalid connect params: ${formatValidationErrors(errors)}`;
+    // Only the signed device block is wrong: OpenClaw's DEVICE_AUTH_INVALID tells the client which part to fix.
+    if (errors.length > 0 && errors.every((e) => e.instancePath === '/device' || e.instancePath.startsWith('/device/'))) {
+      return fail(new GatewayError('INVALID_REQUEST', `${message}; device must be {id, publicKey, signature, signedAt, nonce} as in docs/protocol.md`, {
+        details: { code: 'DEVICE_AUTH_INVALID' },
+      }));
+    }
+    return fail(new GatewayError('INVALID_REQUEST', message));
   }
   const params = frame.params as ConnectParams;
 

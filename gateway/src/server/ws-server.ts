@@ -133,10 +133,8 @@ export class WsServer {
       return;
     }
     if (conn.state !== 'open') return;
-    if (!conn.spendRequestBudget(Date.now())) {
-      this.log.warn({ conn: conn.id, addr: conn.peer.clientAddress }, 'closing connection: request budget exceeded');
-      return conn.close(CloseCodes.POLICY_VIOLATION, 'request budget exceeded');
-    }
+    const now = Date.now();
+    if (!conn.spendRequestBudget(now)) return this.budgetExceeded(conn, buf, now);
     if (buf.length > limits.maxPayload) {
       conn.sendError(extractId(buf), new GatewayError('INVALID_REQUEST', `frame of ${buf.length} bytes exceeds policy.maxPayload (${limits.maxPayload})`, {
         details: { code: 'PAYLOAD_TOO_LARGE', maxPayload: limits.maxPayload, size: buf.length },
@@ -158,6 +156,17 @@ export class WsServer {
       return;
     }
     this.dispatcher.dispatch(conn, frame as RequestFrame);
+  }
+
+  /** Answers the request over budget with RATE_LIMITED (so the client learns why and when), then closes 1008. */
+  private budgetExceeded(conn: Connection, buf: Buffer, now: number): void {
+    const { maxRequests, windowMs } = this.services.options.limits.requestBudget;
+    const retryAfterMs = conn.budgetRetryAfterMs(now);
+    this.log.warn({ conn: conn.id, addr: conn.peer.clientAddress }, 'closing connection: request budget exceeded');
+    conn.sendError(extractId(buf), new GatewayError('RATE_LIMITED',
+      `more than ${maxRequests} requests within ${windowMs} ms on one connection (policy.requestBudget); reconnect after retryAfterMs and send fewer requests`,
+      { retryAfterMs, details: { code: 'CONNECTION_BUDGET_EXCEEDED', maxRequests, windowMs } }).toShape());
+    conn.close(CloseCodes.POLICY_VIOLATION, 'request budget exceeded');
   }
 
   private async onHandshakeFrame(conn: Connection, buf: Buffer, isBinary: boolean): Promise<void> {

@@ -130,13 +130,30 @@ describe('abuse controls', () => {
     expect(gw.gateway.services.auth.preauth.count('127.0.0.1')).toBeLessThanOrEqual(2);
   });
 
-  it('closes a connection that exceeds its request budget', async () => {
+  it('answers the request over budget with RATE_LIMITED (CONNECTION_BUDGET_EXCEEDED, retryAfterMs), then closes 1008', async () => {
     gw = await startTestGateway({ limits: { requestBudget: { maxRequests: 50, windowMs: 60_000 } } });
     const r = await gw.rawConnected();
     expect(r.hello.policy.requestBudget).toEqual({ maxRequests: 50, windowMs: 60_000 });
     for (let i = 0; i < 60; i++) r.send({ type: 'req', id: `b${i}`, method: 'health', params: {} });
     expect(await r.closed).toEqual({ code: 1008, reason: 'request budget exceeded' });
-    expect(r.frames.filter((f) => f.type === 'res').length).toBeLessThanOrEqual(50);
+    const answers = r.frames.filter((f) => f.type === 'res');
+    expect(answers.filter((f) => f.ok)).toHaveLength(50);
+    const refusal = answers.find((f) => !f.ok)!;
+    expect(refusal.id).toBe('b50');
+    expect(refusal.error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, details: { code: 'CONNECTION_BUDGET_EXCEEDED', maxRequests: 50, windowMs: 60_000 } });
+    expect(refusal.error!.retryAfterMs).toBeGreaterThan(0);
+    expect(refusal.error!.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(refusal.error!.message).toMatch(/reconnect after retryAfterMs/);
+    expect(answers).toHaveLength(51);
+  });
+
+  it('has a default budget a real client lives with and an abusive one does not', async () => {
+    gw = await startTestGateway();
+    const r = await gw.rawConnected();
+    expect(r.hello.policy.requestBudget).toEqual({ maxRequests: 2_000, windowMs: 10_000 });
+    for (let i = 0; i < 2_100; i++) r.send({ type: 'req', id: `d${i}`, method: 'health', params: {} });
+    expect(await r.closed).toEqual({ code: 1008, reason: 'request budget exceeded' });
+    expect(r.frames.filter((f) => f.type === 'res' && f.ok)).toHaveLength(2_000);
   });
 
   it('refuses cross-origin browser upgrades with HTTP 403, accepts its own origin, an allowlisted one, and no origin', async () => {
@@ -187,5 +204,10 @@ describe('abuse controls', () => {
     }
     const refusals = lines.filter((l) => l.includes('handshake refused: AUTH_TOKEN_MISMATCH'));
     expect(refusals).toHaveLength(1);
+    // The same refusal from another address is another event: logged too.
+    const { r } = await connectWith(gw, 'wrong-token-other-address-xxxxxxxxx', '127.0.0.2');
+    await r.closed;
+    const after = lines.filter((l) => l.includes('handshake refused: AUTH_TOKEN_MISMATCH')).map((l) => JSON.parse(l).addr);
+    expect(after).toEqual(['127.0.0.1', '127.0.0.2']);
   });
 });

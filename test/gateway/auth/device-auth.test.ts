@@ -40,6 +40,22 @@ describe('signed handshake', () => {
     r.terminate();
   });
 
+  it('answers a malformed device block with DEVICE_AUTH_INVALID; other bad params carry no device code', async () => {
+    const r = await gw.raw();
+    const res = await r.request('connect', {
+      minProtocol: 4, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'linux', mode: 'test' }, auth: { token: gw.token },
+      device: { id: 'abc', publicKey: 'key', signature: 'sig', nonce: 'n', extra: true },
+    });
+    expect(res.error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'DEVICE_AUTH_INVALID' } });
+    expect(res.error!.message).toMatch(/^invalid connect params: .*device must be \{id, publicKey, signature, signedAt, nonce\}/);
+    expect((await r.closed).code).toBe(1008);
+    const r2 = await gw.raw();
+    const res2 = await r2.request('connect', { minProtocol: 4, maxProtocol: 4, client: { id: 'test' }, auth: { token: gw.token } });
+    expect(res2.error).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(res2.error!.details).toBeUndefined();
+    await r2.closed;
+  });
+
   it('checks the public key first: an unparseable key is DEVICE_AUTH_PUBLIC_KEY_INVALID', async () => {
     const { error, close } = await refused({ device: { publicKey: 'not a key!' }, signedAt: 1 });
     expect(error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'DEVICE_AUTH_PUBLIC_KEY_INVALID', reason: 'device-public-key' } });

@@ -141,4 +141,14 @@ describe('precedence', () => {
     const merged = mergeRunOptions({ port: 7000, logLevel: undefined, limits: { historyMaxBytes: 8192 } }, fromFile);
     expect(merged).toMatchObject({ port: 7000, host: '0.0.0.0', logLevel: 'debug', limits: { historyMaxBytes: 8192, idempotencyTtlMs: 7_200_000 } });
   });
+
+  it('takes the request budget from limits.requestBudget; SWITCHBOARD_REQUEST_BUDGET wins over it', () => {
+    write('version: 1\nlimits: { requestBudget: { maxRequests: 5000, windowMs: 20000 } }\n');
+    const fromFile = settingsFromConfig(load().config);
+    expect(fromFile.limits).toEqual({ requestBudget: { maxRequests: 5000, windowMs: 20_000 } });
+    const merged = mergeRunOptions({ limits: { requestBudget: { maxRequests: 100_000, windowMs: 10_000 } } }, fromFile);
+    expect(merged.limits).toEqual({ requestBudget: { maxRequests: 100_000, windowMs: 10_000 } });
+    write('version: 1\nlimits: { requestBudget: { maxRequests: 0, windowMs: 20000 } }\n');
+    expect(issues(() => load()).map((i) => i.path)).toEqual(['limits.requestBudget.maxRequests']);
+  });
 });

@@ -81,7 +81,7 @@ describe('events', () => {
   }
 
   it('skips droppable events for a slow client and the seq gap shows it', async () => {
-    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 30_000 } });
+    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 30_000, requestBudget: { maxRequests: 1_000_000, windowMs: 10_000 } } });
     const slow = await gw.rawConnected();
     const connId = slow.hello?.server.connId;
     const socket = pause(slow);
@@ -104,7 +104,7 @@ describe('events', () => {
   }, 60_000);
 
   it('closes a client that stays above the send-buffer mark past the grace period with 1008 "slow consumer"', async () => {
-    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 200 } });
+    gw = await startTestGateway({ limits: { maxBufferedBytes: 16 * 1024, slowConsumerGraceMs: 200, requestBudget: { maxRequests: 1_000_000, windowMs: 10_000 } } });
     const slow = await gw.rawConnected();
     const connId = slow.hello?.server.connId;
     const socket = pause(slow);
@@ -113,6 +113,51 @@ describe('events', () => {
     await until(() => gw!.gateway.services.connections.get(connId!)?.state !== 'open', 5_000);
     socket.resume();
     expect(await slow.closed).toEqual({ code: 1008, reason: 'slow consumer' });
+  }, 60_000);
+
+  it('counts replies against the send buffer: a client that floods requests without reading is closed with 1008', async () => {
+    const mark = 16 * 1024;
+    gw = await startTestGateway({ limits: { maxBufferedBytes: mark, slowConsumerGraceMs: 300, requestBudget: { maxRequests: 1_000_000, windowMs: 10_000 } } });
+    const slow = await gw.rawConnected();
+    const server = gw.gateway.services.connections.get(slow.hello?.server.connId)!;
+    const socket = pause(slow);
+    socket.pause();
+    // No event is broadcast meanwhile: only replies fill the buffer.
+    let peak = 0;
+    for (let round = 0; round < 400 && server.state === 'open'; round++) {
+      for (let i = 0; i < 200; i++) slow.send({ type: 'req', id: `s${round}-${i}`, method: 'status', params: {} });
+      await new Promise((r) => setTimeout(r, 5));
+      peak = Math.max(peak, server.ws.bufferedAmount);
+    }
+    await until(() => server.state !== 'open', 10_000);
+    // The gateway stopped reading at the mark, so its buffer never grew past the hard cap.
+    expect(peak).toBeGreaterThan(mark);
+    expect(peak).toBeLessThanOrEqual(2 * mark + 1024);
+    // The gateway stays healthy for everyone else.
+    const other = await gw.rawConnected();
+    expect((await other.request('status', {})).ok).toBe(true);
+    socket.resume();
+    expect(await slow.closed).toEqual({ code: 1008, reason: 'slow consumer' });
+  }, 60_000);
+
+  it('stops reading from a client above the send-buffer mark and reads again once it drained', async () => {
+    gw = await startTestGateway({ limits: { maxBufferedBytes: 1024 * 1024, slowConsumerGraceMs: 60_000, requestBudget: { maxRequests: 1_000_000, windowMs: 10_000 } } });
+    const slow = await gw.rawConnected();
+    const server = gw.gateway.services.connections.get(slow.hello?.server.connId)!;
+    const socket = pause(slow);
+    socket.pause();
+    let sent = 0;
+    for (let round = 0; round < 2_000 && !server.ws.isPaused; round++) {
+      for (let i = 0; i < 50; i++) slow.send({ type: 'req', id: `p${sent++}`, method: 'status', params: {} });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(server.ws.isPaused).toBe(true);
+    expect(server.state).toBe('open');
+    socket.resume();
+    // Every request is answered once the client reads: pausing loses nothing.
+    await until(() => slow.frames.filter((f) => f.type === 'res').length === sent, 20_000);
+    expect(server.ws.isPaused).toBe(false);
+    expect(server.state).toBe('open');
   }, 60_000);
 
   it('terminates a peer that stops answering pings', async () => {
