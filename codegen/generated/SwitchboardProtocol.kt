@@ -1439,6 +1439,10 @@ data class ExecApprovalRequest (
 
     val nodeName: String? = null,
     val requestedBy: ExecApprovalRequestRequestedBy? = null,
+
+    @SerialName("runId")
+    val runID: String? = null,
+
     val sessionKey: String? = null
 )
 

@@ -2858,6 +2858,7 @@ public struct ExecApprovalRequest: Codable {
     public let nodeID: String
     public let nodeName: String?
     public let requestedBy: ExecApprovalRequestRequestedBy?
+    public let runID: String?
     public let sessionKey: String?
 
     public enum CodingKeys: String, CodingKey {
@@ -2870,10 +2871,11 @@ public struct ExecApprovalRequest: Codable {
         case nodeID = "nodeId"
         case nodeName = "nodeName"
         case requestedBy = "requestedBy"
+        case runID = "runId"
         case sessionKey = "sessionKey"
     }
 
-    public init(agentID: String?, command: String, commandArgv: [String], cwd: String?, envKeys: [String]?, host: Host, nodeID: String, nodeName: String?, requestedBy: ExecApprovalRequestRequestedBy?, sessionKey: String?) {
+    public init(agentID: String?, command: String, commandArgv: [String], cwd: String?, envKeys: [String]?, host: Host, nodeID: String, nodeName: String?, requestedBy: ExecApprovalRequestRequestedBy?, runID: String?, sessionKey: String?) {
         self.agentID = agentID
         self.command = command
         self.commandArgv = commandArgv
@@ -2883,6 +2885,7 @@ public struct ExecApprovalRequest: Codable {
         self.nodeID = nodeID
         self.nodeName = nodeName
         self.requestedBy = requestedBy
+        self.runID = runID
         self.sessionKey = sessionKey
     }
 }

@@ -1072,6 +1072,7 @@ export interface ExecApprovalRequest {
   requestedBy?: ExecApprovalRequestRequestedBy;
   agentId?: string | null;
   sessionKey?: string | null;
+  runId?: string;
 }
 export interface ExecApprovalResolveParams {
   id: string;

@@ -3479,6 +3479,7 @@ class ExecApprovalRequest:
     env_keys: Optional[List[str]] = None
     node_name: Optional[str] = None
     requested_by: Optional[ExecApprovalRequestRequestedBy] = None
+    run_id: Optional[str] = None
     session_key: Optional[str] = None
 
     @staticmethod
@@ -3493,8 +3494,9 @@ class ExecApprovalRequest:
         env_keys = from_union([lambda x: from_list(from_str, x), from_none], obj.get("envKeys"))
         node_name = from_union([from_str, from_none], obj.get("nodeName"))
         requested_by = from_union([ExecApprovalRequestRequestedBy, from_none], obj.get("requestedBy"))
+        run_id = from_union([from_str, from_none], obj.get("runId"))
         session_key = from_union([from_none, from_str], obj.get("sessionKey"))
-        return ExecApprovalRequest(command, command_argv, host, node_id, agent_id, cwd, env_keys, node_name, requested_by, session_key)
+        return ExecApprovalRequest(command, command_argv, host, node_id, agent_id, cwd, env_keys, node_name, requested_by, run_id, session_key)
 
     def to_dict(self) -> dict:
         result: dict = {}
@@ -3512,6 +3514,8 @@ class ExecApprovalRequest:
             result["nodeName"] = from_union([from_str, from_none], self.node_name)
         if self.requested_by is not None:
             result["requestedBy"] = from_union([lambda x: to_enum(ExecApprovalRequestRequestedBy, x), from_none], self.requested_by)
+        if self.run_id is not None:
+            result["runId"] = from_union([from_str, from_none], self.run_id)
         if self.session_key is not None:
             result["sessionKey"] = from_union([from_none, from_str], self.session_key)
         return result

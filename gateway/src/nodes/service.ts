@@ -29,6 +29,7 @@ import { NodeRecords } from './records.js';
 import { NodeRegistry, type NodeSession } from './registry.js';
 import { argvKey, formatArgv, parseSystemRunParams, type SystemRunParams } from './system-run.js';
 import { NodeToolBridge } from './tools.js';
+import { nodeInvokeKey } from './invoke-key.js';
 import { aborted, commandNotAllowed, denied, disconnected, nodeFailed, unknownNode } from './errors.js';
 
 /** One invoke, from an operator or the agent. */
@@ -38,9 +39,18 @@ export interface InvokeRequest {
   params?: unknown;
   /** Wait for the node this long (after any approval); default `nodes.invokeTimeoutMs`. */
   timeoutMs?: number;
+  /** The caller's key; the node gets {@link nodeInvokeKey} of it, never the key itself. */
   idempotencyKey?: string;
+  /**
+   * Who asks, for the node's idempotency key: the operator's idempotency scope, or
+   * `agent|<sessionKey>|<runId>`. Keys of different principals never meet on the node.
+   */
+  principal: string;
   requestedBy: 'operator' | 'agent';
+  /** The chat session the invoke serves; recorded on its exec approval. */
   sessionKey?: string;
+  /** The agent run that asked (agent tool calls); recorded on its exec approval. */
+  runId?: string;
   /** Stops waiting (approval and answer); the node is told to cancel. */
   signal?: AbortSignal;
   /** Called when the invoke starts waiting for an exec approval. */
@@ -261,6 +271,7 @@ export class NodeService {
       ...(run.env ? { envKeys: Object.keys(run.env) } : {}),
       nodeId: session.nodeId, nodeName: this.nameOf(session.nodeId), host: 'node', requestedBy: req.requestedBy,
       ...(req.sessionKey ? { sessionKey: req.sessionKey } : {}),
+      ...(req.runId ? { runId: req.runId } : {}),
     };
     const outcome = await this.approvals.request(request, { signal: req.signal, onOpened: req.onApprovalRequested });
     if (outcome.decision === 'deny') throw denied(request, outcome, this.options.approvalTimeoutMs);
@@ -274,7 +285,7 @@ export class NodeService {
     const frame: NodeInvokeRequestEvent = {
       id, nodeId: session.nodeId, command: req.command, timeoutMs,
       ...(params !== undefined ? { paramsJSON: JSON.stringify(params) } : {}),
-      ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+      ...(req.idempotencyKey ? { idempotencyKey: nodeInvokeKey(req.principal, req.command, req.idempotencyKey) } : {}),
     };
     if (!this.deps.broadcaster.sendTo(session.conn, 'node.invoke.request', frame)) {
       this.pending.fail(id, disconnected(session.nodeId, req.command));

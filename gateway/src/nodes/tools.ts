@@ -6,6 +6,7 @@
  * call goes through {@link NodeService.invoke} — the same policy and exec approvals as an
  * operator's `node.invoke` — and hands the node's payload back to the model.
  */
+import { randomUUID } from 'node:crypto';
 import { GatewayError, MAX_NODE_INVOKE_TIMEOUT_MS } from '@switchboard/protocol';
 import type { Log } from '../log.js';
 import type { Tool, ToolRegistry } from '../agent/tools.js';
@@ -110,7 +111,10 @@ export class NodeToolBridge {
           const nodeId = this.nodes.resolve(String(args[NODE_ARG]));
           const result = await this.nodes.invoke({
             nodeId, command, params: shape.toParams(args), requestedBy: 'agent', signal: ctx.signal,
-            idempotencyKey: `agent-tool-${ctx.callId}`,
+            // Call ids come from the model and repeat across runs: the run and session scope them
+            // (a loop run outside the run manager has no run id, so its calls share nothing).
+            idempotencyKey: `agent-tool-${ctx.callId}`, principal: `agent|${ctx.sessionKey ?? ''}|${ctx.runId ?? randomUUID()}`,
+            ...(ctx.sessionKey ? { sessionKey: ctx.sessionKey } : {}), ...(ctx.runId ? { runId: ctx.runId } : {}),
             onApprovalRequested: (entry) => ctx.update({ status: 'waiting for an operator to approve', approvalId: entry.id, command: entry.request.command }),
           });
           return result.payload ?? { ok: true };

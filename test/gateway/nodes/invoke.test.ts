@@ -6,6 +6,7 @@ import type { GatewayClient } from '@switchboard/sdk/node';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { connectRawNode, expectNoEvent } from '../../helpers/node.js';
 import { newDevice } from '../../helpers/device.js';
+import { nodeInvokeKey } from '../../../gateway/src/nodes/invoke-key.js';
 
 let gw: TestGateway;
 let op: GatewayClient;
@@ -69,7 +70,10 @@ describe('node.invoke', () => {
     const reqFrame = await node.raw.next((f) => f.event === 'node.invoke.request');
     expect(reqFrame.seq).toBeUndefined();
     const req = reqFrame.payload;
-    expect(req).toMatchObject({ nodeId: node.nodeId, command: 'system.which', paramsJSON: '{"bins":["sh"]}', idempotencyKey: 'idem-which-1', timeoutMs: 30_000 });
+    expect(req).toMatchObject({ nodeId: node.nodeId, command: 'system.which', paramsJSON: '{"bins":["sh"]}', timeoutMs: 30_000 });
+    // The node never sees the caller's own key, only one derived from (caller, command, key).
+    expect(req.idempotencyKey).toBe(nodeInvokeKey('operator|shared:token', 'system.which', 'idem-which-1'));
+    expect(req.idempotencyKey).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof req.id).toBe('string');
     const ack = await node.answer(req, { ok: true, payloadJSON: '{"bins":{"sh":"/bin/sh"}}' });
     expect(ack.payload).toEqual({ ok: true });
