@@ -14,6 +14,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  SYSTEM_RUN_DEFAULT_TIMEOUT_MS,
   type HelloOk, type NodeInvokeCancelEvent, type NodeInvokeRequestEvent, type NodeInvokeResultParams,
 } from '@switchboard/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy, type GatewayClient } from '@switchboard/sdk';
@@ -53,7 +54,7 @@ export interface NodeHostOptions {
 /** The node host's lifecycle (see the file comment). */
 export type NodeHostState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
-const DEFAULT_LIMITS: HostLimits = { maxOutputBytes: 64 * 1024, defaultRunTimeoutMs: 60_000 };
+const DEFAULT_LIMITS: HostLimits = { maxOutputBytes: 64 * 1024, defaultRunTimeoutMs: SYSTEM_RUN_DEFAULT_TIMEOUT_MS };
 /** Answers remembered by idempotency key. */
 const ANSWERED_KEYS = 256;
 

@@ -19,6 +19,9 @@ import { event, method } from './method.js';
 /** Longest node invoke timeout a caller may ask for (10 minutes). */
 export const MAX_NODE_INVOKE_TIMEOUT_MS = 600_000;
 
+/** How long a node host lets `system.run` run when the params name no `timeoutMs` (1 minute). */
+export const SYSTEM_RUN_DEFAULT_TIMEOUT_MS = 60_000;
+
 /** One node as `node.list` shows it: paired devices with role `node`, merged with the live registry. */
 export const NodeSummary = closedObject({
   /** The node's device id. */

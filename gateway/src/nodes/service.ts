@@ -8,7 +8,7 @@
  *   `node.invoke.result` (or a timeout, a disconnect, an abort) → the answer.
  */
 import {
-  GatewayError,
+  GatewayError, SYSTEM_RUN_DEFAULT_TIMEOUT_MS,
   type ExecApprovalEntry, type ExecApprovalRequest, type NodeDescribeResult, type NodeInvokeRequestEvent,
   type NodeInvokeResult, type NodeInvokeResultParams, type NodeSummary,
 } from '@switchboard/protocol';
@@ -68,6 +68,8 @@ export interface NodeServiceDeps {
 }
 
 const SYSTEM_RUN = 'system.run';
+/** What the gateway waits beyond a program's timeout: the node's SIGTERM→SIGKILL grace (2 s) and the answer. */
+const SYSTEM_RUN_MARGIN_MS = 5_000;
 
 /** The nodes service of one daemon. */
 export class NodeService {
@@ -234,8 +236,10 @@ export class NodeService {
       await this.approve(session, run, req);
       session = this.sessionFor(req.nodeId, req.command);
     }
-    const timeoutMs = req.timeoutMs || (req.command === SYSTEM_RUN && (params as SystemRunParams).timeoutMs
-      ? (params as SystemRunParams).timeoutMs! + 5_000
+    // system.run: wait as long as the node lets the program run (its own default when the params
+    // name none), plus a margin for the kill and the answer — not the shorter invoke default.
+    const timeoutMs = req.timeoutMs || (req.command === SYSTEM_RUN
+      ? ((params as SystemRunParams).timeoutMs ?? SYSTEM_RUN_DEFAULT_TIMEOUT_MS) + SYSTEM_RUN_MARGIN_MS
       : this.options.invokeTimeoutMs);
     const answer = await this.send(session, req, params, timeoutMs);
     if (!answer.ok) throw nodeFailed(session.nodeId, req.command, answer.error);

@@ -115,6 +115,29 @@ describe('node.invoke', () => {
     node.raw.terminate();
   });
 
+  it('waits for system.run as long as the node lets it run (its 60 s default, or params.timeoutMs) plus 5 s, and says how to give it more', async () => {
+    const node = await connectRawNode(gw);
+    const allow = op.on('exec.approval.requested', (e) => void op.call('exec.approval.resolve', { id: e.id, decision: 'allow-once' }));
+    try {
+      const plain = op.call('node.invoke', { nodeId: node.nodeId, command: 'system.run', params: { command: ['make'] }, idempotencyKey: idem() });
+      const first = await node.nextInvoke();
+      expect(first.timeoutMs).toBe(65_000);
+      expect(JSON.parse(first.paramsJSON)).toEqual({ command: ['make'] });
+      await node.answer(first, { ok: true, payloadJSON: '{"exitCode":0}' });
+      await plain;
+      const short = op.call('node.invoke', { nodeId: node.nodeId, command: 'system.run', params: { command: ['make'], timeoutMs: 250 }, idempotencyKey: idem() });
+      expect((await node.nextInvoke()).timeoutMs).toBe(5_250);
+      const err = await failure(short);
+      expect(err.details).toMatchObject({ code: 'NODE_INVOKE_TIMEOUT', timeoutMs: 5_250 });
+      expect(err.message).toMatch(/switchboard nodes run --timeout <ms>/);
+      const which = await failure(op.call('node.invoke', { nodeId: node.nodeId, command: 'system.which', params: { bins: [] }, timeoutMs: 100, idempotencyKey: idem() }));
+      expect(which.message).toMatch(/switchboard nodes invoke --invoke-timeout <ms>/);
+    } finally {
+      allow();
+      node.raw.terminate();
+    }
+  }, 15_000);
+
   it('fails pending invokes at once with NODE_DISCONNECTED when the node disconnects', async () => {
     const node = await connectRawNode(gw);
     const started = Date.now();
