@@ -89,8 +89,11 @@ export const NodeDescribeResult = closedObject({
   pluginTools: Type.Optional(Type.Array(NodeDeclaredTool)),
   /** The node's `node.runnerInventory.update` declaration (recorded; Switchboard runs no OpenClaw workers). */
   runnerInventory: Type.Optional(JsonObject),
-  /** Commands (argv) `system.run` may run on this node without an operator's approval. */
-  execAllowlist: Type.Optional(Type.Array(Type.Array(Type.String()))),
+  /**
+   * Commands `system.run` may run on this node without an operator's approval: an argv (only when
+   * the call names no `cwd`), or `{command, cwd}` (only in exactly that working directory).
+   */
+  execAllowlist: Type.Optional(Type.Array(Type.Union([Type.Array(Type.String()), closedObject({ command: Type.Array(Type.String()), cwd: Type.String() })]))),
 });
 export type NodeDescribeResult = Static<typeof NodeDescribeResult>;
 

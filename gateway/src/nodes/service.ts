@@ -27,7 +27,7 @@ import { PendingInvokes, type NodeAnswer } from './pending.js';
 import { invocableCommands, platformIdOf, refusalReason, serverAllowlist } from './policy.js';
 import { NodeRecords } from './records.js';
 import { NodeRegistry, type NodeSession } from './registry.js';
-import { argvKey, formatArgv, parseSystemRunParams, type SystemRunParams } from './system-run.js';
+import { allowKey, entryKey, formatArgv, parseSystemRunParams, type ExecAllowEntry, type SystemRunParams } from './system-run.js';
 import { NodeToolBridge } from './tools.js';
 import { nodeInvokeKey } from './invoke-key.js';
 import { aborted, commandNotAllowed, denied, disconnected, nodeFailed, unknownNode } from './errors.js';
@@ -205,22 +205,26 @@ export class NodeService {
     return new Map(this.registry.list().map((s) => [s.nodeId, nameOf(known.get(s.nodeId) ?? { nodeId: s.nodeId }) ?? s.nodeId]));
   }
 
-  /** Config entries (keyed by id or name) plus `allow-always` decisions. */
-  private execAllowlist(node: KnownNode): string[][] {
-    const names = new Set([node.nodeId, nameOf(node)?.toLowerCase()].filter(Boolean) as string[]);
+  /**
+   * Config entries plus `allow-always` decisions. Config keys match the node id or the label an
+   * operator set (`node.rename`), never the name a node reports for itself: any paired node could
+   * call itself "build-box".
+   */
+  private execAllowlist(node: KnownNode): ExecAllowEntry[] {
+    const label = node.record?.label?.toLowerCase();
     const fromConfig = Object.entries(this.options.execAllowlist)
-      .filter(([key]) => names.has(key) || names.has(key.toLowerCase()))
+      .filter(([key]) => key === node.nodeId || (label !== undefined && key.toLowerCase() === label))
       .flatMap(([, list]) => list);
-    const unique = new Map<string, string[]>();
-    for (const argv of [...fromConfig, ...this.records.allowlist(node.nodeId)]) unique.set(argvKey(argv), argv);
+    const unique = new Map<string, ExecAllowEntry>();
+    for (const entry of [...fromConfig, ...this.records.allowlist(node.nodeId)]) unique.set(entryKey(entry), entry);
     return [...unique.values()];
   }
 
-  /** Whether `argv` may run on the node without an approval. */
-  isAllowlisted(nodeId: string, argv: readonly string[]): boolean {
-    const key = argvKey(argv);
-    return this.records.isAllowed(nodeId, argv)
-      || this.execAllowlist(this.known().get(nodeId) ?? { nodeId }).some((entry) => argvKey(entry) === key);
+  /** Whether `argv` in `cwd` (undefined: none named) may run on the node without an approval. */
+  isAllowlisted(nodeId: string, argv: readonly string[], cwd?: string): boolean {
+    const key = allowKey(argv, cwd);
+    return this.records.isAllowed(nodeId, argv, cwd)
+      || this.execAllowlist(this.known().get(nodeId) ?? { nodeId }).some((entry) => entryKey(entry) === key);
   }
 
   // ── invoke ────────────────────────────────────────────────────────────────────────────────
@@ -269,7 +273,7 @@ export class NodeService {
 
   /** For system.run: passes allowlisted argv, asks the operators otherwise; throws on deny. */
   private async approve(session: NodeSession, run: SystemRunParams, req: InvokeRequest): Promise<void> {
-    if (run.env === undefined && this.isAllowlisted(session.nodeId, run.command)) return;
+    if (run.env === undefined && this.isAllowlisted(session.nodeId, run.command, run.cwd)) return;
     const request: ExecApprovalRequest = {
       command: formatArgv(run.command), commandArgv: [...run.command], cwd: run.cwd ?? null,
       ...(run.env ? { envKeys: Object.keys(run.env) } : {}),
@@ -279,7 +283,7 @@ export class NodeService {
     };
     const outcome = await this.approvals.request(request, { signal: req.signal, onOpened: req.onApprovalRequested });
     if (outcome.decision === 'deny') throw denied(request, outcome, this.options.approvalTimeoutMs);
-    if (outcome.decision === 'allow-always') this.records.allow(session.nodeId, run.command, 'allow-always');
+    if (outcome.decision === 'allow-always') this.records.allow(session.nodeId, run.command, run.cwd, 'allow-always');
   }
 
   /** Sends `node.invoke.request` to the node's socket and waits for the answer. */
