@@ -54,6 +54,20 @@ const GENERIC: CommandShape = {
   toParams: ({ params }) => params,
 };
 
+/** Longest node name shown to the model (code points). */
+const MAX_NAME_CHARS = 64;
+
+/**
+ * A node's name as the model may read it. Names come from the nodes themselves, so they are an
+ * injection route into the agent's prompt: control and format characters (newlines, bidi
+ * overrides) go, whitespace runs become one space, and the result is cut to 64 characters.
+ */
+export function nameForModel(name: string): string {
+  const clean = name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const chars = [...clean];
+  return chars.length > MAX_NAME_CHARS ? `${chars.slice(0, MAX_NAME_CHARS - 1).join('').trimEnd()}…` : clean;
+}
+
 /** `system.run` → `system_run` (tool names allow letters, digits, `_` and `-`). */
 export function toolNameFor(command: string): string {
   return command.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
@@ -74,7 +88,7 @@ export class NodeToolBridge {
     }
     const names = byCommand.size ? this.nodes.connectedNames() : new Map<string, string>();
     for (const [command, nodeIds] of byCommand) {
-      const tool = this.toolFor(command, nodeIds.map((id) => `${names.get(id) ?? id} (${id.slice(0, 12)})`).join(', '));
+      const tool = this.toolFor(command, nodeIds.map((id) => `${nameForModel(names.get(id) ?? id) || id.slice(0, 12)} (${id.slice(0, 12)})`).join(', '));
       try {
         this.unregister.set(tool.name, this.tools.register(tool));
       } catch (err) {
