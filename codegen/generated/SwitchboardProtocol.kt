@@ -1199,7 +1199,7 @@ data class NodeDescribeResult (
 
     val deviceFamily: String? = null,
     val displayName: String? = null,
-    val execAllowlist: List<List<String>>? = null,
+    val execAllowlist: List<ExecAllowlist>? = null,
     val hostStats: JsonObject? = null,
     val invocableCommands: List<String>? = null,
 
@@ -1227,6 +1227,18 @@ data class NodeDescribeResult (
     val skills: List<NodeDeclaredTool>? = null,
     val ts: Long,
     val version: String? = null
+)
+
+@Serializable
+sealed class ExecAllowlist {
+    class NodeDescribeResultExecAllowlistVariant2Value(val value: NodeDescribeResultExecAllowlistVariant2) : ExecAllowlist()
+    class StringArrayValue(val value: List<String>)                                                        : ExecAllowlist()
+}
+
+@Serializable
+data class NodeDescribeResultExecAllowlistVariant2 (
+    val command: List<String>,
+    val cwd: String
 )
 
 @Serializable
@@ -1439,6 +1451,10 @@ data class ExecApprovalRequest (
 
     val nodeName: String? = null,
     val requestedBy: ExecApprovalRequestRequestedBy? = null,
+
+    @SerialName("runId")
+    val runID: String? = null,
+
     val sessionKey: String? = null
 )
 

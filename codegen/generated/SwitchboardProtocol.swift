@@ -2336,7 +2336,7 @@ public struct NodeDescribeResult: Codable {
     public let connectedAtMS: Int?
     public let deviceFamily: String?
     public let displayName: String?
-    public let execAllowlist: [[String]]?
+    public let execAllowlist: [ExecAllowlist]?
     public let hostStats: [String: JSONAny]?
     public let invocableCommands: [String]?
     public let lastConnectedAtMS: Int?
@@ -2383,7 +2383,7 @@ public struct NodeDescribeResult: Codable {
         case version = "version"
     }
 
-    public init(approvedAtMS: Int?, caps: [String], clientID: String?, clientMode: String?, commands: [String], connected: Bool, connectedAtMS: Int?, deviceFamily: String?, displayName: String?, execAllowlist: [[String]]?, hostStats: [String: JSONAny]?, invocableCommands: [String]?, lastConnectedAtMS: Int?, lastDisconnectedAtMS: Int?, modelIdentifier: String?, nodeID: String, paired: Bool, pathEnv: String?, permissions: [String: Bool]?, platform: String?, pluginTools: [NodeDeclaredTool]?, remoteIP: String?, runnerInventory: [String: JSONAny]?, skills: [NodeDeclaredTool]?, ts: Int, version: String?) {
+    public init(approvedAtMS: Int?, caps: [String], clientID: String?, clientMode: String?, commands: [String], connected: Bool, connectedAtMS: Int?, deviceFamily: String?, displayName: String?, execAllowlist: [ExecAllowlist]?, hostStats: [String: JSONAny]?, invocableCommands: [String]?, lastConnectedAtMS: Int?, lastDisconnectedAtMS: Int?, modelIdentifier: String?, nodeID: String, paired: Bool, pathEnv: String?, permissions: [String: Bool]?, platform: String?, pluginTools: [NodeDeclaredTool]?, remoteIP: String?, runnerInventory: [String: JSONAny]?, skills: [NodeDeclaredTool]?, ts: Int, version: String?) {
         self.approvedAtMS = approvedAtMS
         self.caps = caps
         self.clientID = clientID
@@ -2410,6 +2410,50 @@ public struct NodeDescribeResult: Codable {
         self.skills = skills
         self.ts = ts
         self.version = version
+    }
+}
+
+public enum ExecAllowlist: Codable {
+    case nodeDescribeResultExecAllowlistVariant2(NodeDescribeResultExecAllowlistVariant2)
+    case stringArray([String])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let x = try? container.decode([String].self) {
+            self = .stringArray(x)
+            return
+        }
+        if let x = try? container.decode(NodeDescribeResultExecAllowlistVariant2.self) {
+            self = .nodeDescribeResultExecAllowlistVariant2(x)
+            return
+        }
+        throw DecodingError.typeMismatch(ExecAllowlist.self, DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "Wrong type for ExecAllowlist"))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .nodeDescribeResultExecAllowlistVariant2(let x):
+            try container.encode(x)
+        case .stringArray(let x):
+            try container.encode(x)
+        }
+    }
+}
+
+// MARK: - NodeDescribeResultExecAllowlistVariant2
+public struct NodeDescribeResultExecAllowlistVariant2: Codable {
+    public let command: [String]
+    public let cwd: String
+
+    public enum CodingKeys: String, CodingKey {
+        case command = "command"
+        case cwd = "cwd"
+    }
+
+    public init(command: [String], cwd: String) {
+        self.command = command
+        self.cwd = cwd
     }
 }
 
@@ -2858,6 +2902,7 @@ public struct ExecApprovalRequest: Codable {
     public let nodeID: String
     public let nodeName: String?
     public let requestedBy: ExecApprovalRequestRequestedBy?
+    public let runID: String?
     public let sessionKey: String?
 
     public enum CodingKeys: String, CodingKey {
@@ -2870,10 +2915,11 @@ public struct ExecApprovalRequest: Codable {
         case nodeID = "nodeId"
         case nodeName = "nodeName"
         case requestedBy = "requestedBy"
+        case runID = "runId"
         case sessionKey = "sessionKey"
     }
 
-    public init(agentID: String?, command: String, commandArgv: [String], cwd: String?, envKeys: [String]?, host: Host, nodeID: String, nodeName: String?, requestedBy: ExecApprovalRequestRequestedBy?, sessionKey: String?) {
+    public init(agentID: String?, command: String, commandArgv: [String], cwd: String?, envKeys: [String]?, host: Host, nodeID: String, nodeName: String?, requestedBy: ExecApprovalRequestRequestedBy?, runID: String?, sessionKey: String?) {
         self.agentID = agentID
         self.command = command
         self.commandArgv = commandArgv
@@ -2883,6 +2929,7 @@ public struct ExecApprovalRequest: Codable {
         self.nodeID = nodeID
         self.nodeName = nodeName
         self.requestedBy = requestedBy
+        self.runID = runID
         self.sessionKey = sessionKey
     }
 }

@@ -890,12 +890,16 @@ export interface NodeDescribeResult {
   runnerInventory?: {
     [k: string]: unknown;
   };
-  execAllowlist?: string[][];
+  execAllowlist?: (string[] | NodeDescribeResultExecAllowlistVariant2)[];
 }
 export interface NodeDeclaredTool {
   name: string;
   description: string;
   pluginId?: string;
+}
+export interface NodeDescribeResultExecAllowlistVariant2 {
+  command: string[];
+  cwd: string;
 }
 export interface NodeRenameParams {
   nodeId: string;
@@ -1072,6 +1076,7 @@ export interface ExecApprovalRequest {
   requestedBy?: ExecApprovalRequestRequestedBy;
   agentId?: string | null;
   sessionKey?: string | null;
+  runId?: string;
 }
 export interface ExecApprovalResolveParams {
   id: string;

@@ -2880,6 +2880,25 @@ class NodeDescribeParams:
 
 
 @dataclass
+class NodeDescribeResultExecAllowlistVariant2:
+    command: List[str]
+    cwd: str
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'NodeDescribeResultExecAllowlistVariant2':
+        assert isinstance(obj, dict)
+        command = from_list(from_str, obj.get("command"))
+        cwd = from_str(obj.get("cwd"))
+        return NodeDescribeResultExecAllowlistVariant2(command, cwd)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["command"] = from_list(from_str, self.command)
+        result["cwd"] = from_str(self.cwd)
+        return result
+
+
+@dataclass
 class NodeDeclaredTool:
     description: str
     name: str
@@ -2916,7 +2935,7 @@ class NodeDescribeResult:
     connected_at_ms: Optional[int] = None
     device_family: Optional[str] = None
     display_name: Optional[str] = None
-    exec_allowlist: Optional[List[List[str]]] = None
+    exec_allowlist: Optional[List[Union[List[str], NodeDescribeResultExecAllowlistVariant2]]] = None
     host_stats: Optional[Dict[str, Any]] = None
     invocable_commands: Optional[List[str]] = None
     last_connected_at_ms: Optional[int] = None
@@ -2946,7 +2965,7 @@ class NodeDescribeResult:
         connected_at_ms = from_union([from_int, from_none], obj.get("connectedAtMs"))
         device_family = from_union([from_str, from_none], obj.get("deviceFamily"))
         display_name = from_union([from_str, from_none], obj.get("displayName"))
-        exec_allowlist = from_union([lambda x: from_list(lambda x: from_list(from_str, x), x), from_none], obj.get("execAllowlist"))
+        exec_allowlist = from_union([lambda x: from_list(lambda x: from_union([lambda x: from_list(from_str, x), NodeDescribeResultExecAllowlistVariant2.from_dict], x), x), from_none], obj.get("execAllowlist"))
         host_stats = from_union([lambda x: from_dict(lambda x: x, x), from_none], obj.get("hostStats"))
         invocable_commands = from_union([lambda x: from_list(from_str, x), from_none], obj.get("invocableCommands"))
         last_connected_at_ms = from_union([from_int, from_none], obj.get("lastConnectedAtMs"))
@@ -2983,7 +3002,7 @@ class NodeDescribeResult:
         if self.display_name is not None:
             result["displayName"] = from_union([from_str, from_none], self.display_name)
         if self.exec_allowlist is not None:
-            result["execAllowlist"] = from_union([lambda x: from_list(lambda x: from_list(from_str, x), x), from_none], self.exec_allowlist)
+            result["execAllowlist"] = from_union([lambda x: from_list(lambda x: from_union([lambda x: from_list(from_str, x), lambda x: to_class(NodeDescribeResultExecAllowlistVariant2, x)], x), x), from_none], self.exec_allowlist)
         if self.host_stats is not None:
             result["hostStats"] = from_union([lambda x: from_dict(lambda x: x, x), from_none], self.host_stats)
         if self.invocable_commands is not None:
@@ -3479,6 +3498,7 @@ class ExecApprovalRequest:
     env_keys: Optional[List[str]] = None
     node_name: Optional[str] = None
     requested_by: Optional[ExecApprovalRequestRequestedBy] = None
+    run_id: Optional[str] = None
     session_key: Optional[str] = None
 
     @staticmethod
@@ -3493,8 +3513,9 @@ class ExecApprovalRequest:
         env_keys = from_union([lambda x: from_list(from_str, x), from_none], obj.get("envKeys"))
         node_name = from_union([from_str, from_none], obj.get("nodeName"))
         requested_by = from_union([ExecApprovalRequestRequestedBy, from_none], obj.get("requestedBy"))
+        run_id = from_union([from_str, from_none], obj.get("runId"))
         session_key = from_union([from_none, from_str], obj.get("sessionKey"))
-        return ExecApprovalRequest(command, command_argv, host, node_id, agent_id, cwd, env_keys, node_name, requested_by, session_key)
+        return ExecApprovalRequest(command, command_argv, host, node_id, agent_id, cwd, env_keys, node_name, requested_by, run_id, session_key)
 
     def to_dict(self) -> dict:
         result: dict = {}
@@ -3512,6 +3533,8 @@ class ExecApprovalRequest:
             result["nodeName"] = from_union([from_str, from_none], self.node_name)
         if self.requested_by is not None:
             result["requestedBy"] = from_union([lambda x: to_enum(ExecApprovalRequestRequestedBy, x), from_none], self.requested_by)
+        if self.run_id is not None:
+            result["runId"] = from_union([from_str, from_none], self.run_id)
         if self.session_key is not None:
             result["sessionKey"] = from_union([from_none, from_str], self.session_key)
         return result
@@ -5840,6 +5863,14 @@ def node_declared_tool_from_dict(s: Any) -> NodeDeclaredTool:
 
 def node_declared_tool_to_dict(x: NodeDeclaredTool) -> Any:
     return to_class(NodeDeclaredTool, x)
+
+
+def node_describe_result_exec_allowlist_variant2_from_dict(s: Any) -> NodeDescribeResultExecAllowlistVariant2:
+    return NodeDescribeResultExecAllowlistVariant2.from_dict(s)
+
+
+def node_describe_result_exec_allowlist_variant2_to_dict(x: NodeDescribeResultExecAllowlistVariant2) -> Any:
+    return to_class(NodeDescribeResultExecAllowlistVariant2, x)
 
 
 def node_rename_params_from_dict(s: Any) -> NodeRenameParams:

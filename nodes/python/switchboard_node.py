@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -108,12 +109,36 @@ class CommandError(Exception):
         self.code = code
 
 
-def capped(data):
-    """Decoded output, cut after MAX_OUTPUT_BYTES with a visible note."""
-    if len(data) <= MAX_OUTPUT_BYTES:
-        return data.decode("utf-8", "replace"), False
-    dropped = len(data) - MAX_OUTPUT_BYTES
-    return data[:MAX_OUTPUT_BYTES].decode("utf-8", "replace") + f"\n…[truncated: {dropped} bytes not shown]", True
+class BoundedReader:
+    """Reads a child's pipe to its end on a thread, keeping only the first MAX_OUTPUT_BYTES bytes.
+
+    A program that writes gigabytes must not make the node hold them: the rest is read and
+    counted, never stored.
+    """
+
+    def __init__(self, stream):
+        self.head = bytearray()
+        self.total = 0
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        with stream:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                self.total += len(chunk)
+                room = MAX_OUTPUT_BYTES - len(self.head)
+                if room > 0:
+                    self.head += chunk[:room]
+
+    def result(self):
+        """Decoded output, cut after MAX_OUTPUT_BYTES with a visible note; and whether it was cut."""
+        # A grandchild that keeps the pipe open must not hold the answer back for long.
+        self.thread.join(timeout=2)
+        text = bytes(self.head).decode("utf-8", "replace")
+        dropped = self.total - len(self.head)
+        if dropped <= 0:
+            return text, False
+        return text + f"\n…[truncated: {dropped} bytes not shown]", True
 
 
 def system_which(params):
@@ -132,14 +157,24 @@ def system_run(params):
     env.update(params.get("env") or {})
     started = time.monotonic()
     try:
-        done = subprocess.run(argv, cwd=params.get("cwd"), env=env, capture_output=True, timeout=timeout, shell=False)
-        code, out, err, timed_out, error = done.returncode, done.stdout, done.stderr, False, None
-    except subprocess.TimeoutExpired as e:
-        code, out, err, timed_out, error = None, e.stdout or b"", e.stderr or b"", True, f"timed out after {int(timeout * 1000)} ms"
+        child = subprocess.Popen(argv, cwd=params.get("cwd"), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, shell=False, start_new_session=True)
     except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
-        code, out, err, timed_out, error = None, b"", b"", False, str(e)
-    stdout, cut_out = capped(out)
-    stderr, cut_err = capped(err)
+        return {"exitCode": None, "timedOut": False, "success": False, "stdout": "", "stderr": "", "truncated": False,
+                "error": str(e), "durationMs": int((time.monotonic() - started) * 1000)}
+    out, err = BoundedReader(child.stdout), BoundedReader(child.stderr)
+    try:
+        code, timed_out, error = child.wait(timeout=timeout), False, None
+    except subprocess.TimeoutExpired:
+        # Its own session: the whole group goes, not only the program we started.
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.wait()
+        code, timed_out, error = None, True, f"timed out after {int(timeout * 1000)} ms"
+    stdout, cut_out = out.result()
+    stderr, cut_err = err.result()
     return {"exitCode": code, "timedOut": timed_out, "success": code == 0 and not timed_out, "stdout": stdout,
             "stderr": stderr, "truncated": cut_out or cut_err, "error": error,
             "durationMs": int((time.monotonic() - started) * 1000)}

@@ -8,11 +8,13 @@
  *   any ──stop()──▶ stopped (running commands are stopped; idempotent)
  *
  * Commands run at most `maxConcurrent` at a time; a repeated request with an idempotency key it
- * has already answered gets the same answer again instead of running twice.
+ * has already answered (same command, same params) gets the same answer again instead of running
+ * twice; the same key with another command or params is refused.
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  SYSTEM_RUN_DEFAULT_TIMEOUT_MS,
   type HelloOk, type NodeInvokeCancelEvent, type NodeInvokeRequestEvent, type NodeInvokeResultParams,
 } from '@switchboard/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy, type GatewayClient } from '@switchboard/sdk';
@@ -52,11 +54,18 @@ export interface NodeHostOptions {
 /** The node host's lifecycle (see the file comment). */
 export type NodeHostState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
-const DEFAULT_LIMITS: HostLimits = { maxOutputBytes: 64 * 1024, defaultRunTimeoutMs: 60_000 };
+const DEFAULT_LIMITS: HostLimits = { maxOutputBytes: 64 * 1024, defaultRunTimeoutMs: SYSTEM_RUN_DEFAULT_TIMEOUT_MS };
 /** Answers remembered by idempotency key. */
 const ANSWERED_KEYS = 256;
 
 type Answer = Pick<NodeInvokeResultParams, 'ok' | 'payloadJSON' | 'error'>;
+
+/** A remembered answer and the request it answered (a key only ever answers that request). */
+interface Remembered {
+  command: string;
+  paramsJSON: string | undefined;
+  answer: Promise<Answer>;
+}
 
 /** Picks the commands to offer; throws a sentence naming the known ones for an unknown name. */
 export function selectCommands(names: readonly string[] | undefined, extra: readonly NodeCommand[] = []): Map<string, NodeCommand> {
@@ -80,7 +89,7 @@ export class NodeHost {
   private readonly write: (line: string) => void;
   private readonly running = new Map<string, AbortController>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly answered = new Map<string, Answer>();
+  private readonly answered = new Map<string, Remembered>();
   private client: GatewayClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stateValue: NodeHostState = 'idle';
@@ -179,14 +188,39 @@ export class NodeHost {
 
   private async onInvoke(client: GatewayClient, req: NodeInvokeRequestEvent): Promise<void> {
     if (req.nodeId !== this.nodeId) return this.log(`ignored an invoke for another node (${req.nodeId})`);
-    const cached = req.idempotencyKey ? this.answered.get(req.idempotencyKey) : undefined;
-    const answer = cached ?? await this.execute(req);
-    if (req.idempotencyKey && !cached) this.remember(req.idempotencyKey, answer);
+    const answer = await this.answerOnce(req);
     try {
       await client.call('node.invoke.result', { id: req.id, nodeId: this.nodeId, ...answer });
     } catch (err) {
       this.log(`could not deliver the result of ${req.command}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Runs the request, or hands back the answer already given (or being worked out) for its
+   * idempotency key. A key is bound to its command and params: the same key with other ones is
+   * refused, never answered with another request's result. "Busy"-style answers are not kept, so
+   * a retry can run.
+   */
+  private async answerOnce(req: NodeInvokeRequestEvent): Promise<Answer> {
+    const key = req.idempotencyKey;
+    if (!key) return this.execute(req);
+    const seen = this.answered.get(key);
+    if (seen && (seen.command !== req.command || seen.paramsJSON !== req.paramsJSON)) {
+      return {
+        ok: false,
+        error: {
+          code: 'INVALID_REQUEST',
+          message: `idempotency key already used for another request (${seen.command} with other params); send a new idempotencyKey for a different command or params`,
+        },
+      };
+    }
+    if (seen) return seen.answer;
+    const answer = this.execute(req);
+    this.remember(key, { command: req.command, paramsJSON: req.paramsJSON, answer });
+    const settled = await answer;
+    if (!settled.ok && settled.error?.code === 'UNAVAILABLE' && this.answered.get(key)?.answer === answer) this.answered.delete(key);
+    return settled;
   }
 
   /** Runs one request; never throws. */
@@ -215,8 +249,8 @@ export class NodeHost {
     }
   }
 
-  private remember(key: string, answer: Answer): void {
-    this.answered.set(key, answer);
+  private remember(key: string, entry: Remembered): void {
+    this.answered.set(key, entry);
     if (this.answered.size > ANSWERED_KEYS) this.answered.delete(this.answered.keys().next().value as string);
   }
 

@@ -43,7 +43,10 @@ export const ExecApprovalRequest = closedObject({
   /** Who asked: `agent` (a tool call in an agent run) or `operator` (a node.invoke). */
   requestedBy: Type.Optional(StringEnum(['agent', 'operator'] as const)),
   agentId: Type.Optional(Nullable(Type.String())),
+  /** The chat session of the agent run (or the operator's `node.invoke`); `/approve` typed in that chat finds it. */
   sessionKey: Type.Optional(Nullable(Type.String())),
+  /** The agent run that asked, for an agent's tool call. */
+  runId: Type.Optional(NonEmptyString),
 });
 export type ExecApprovalRequest = Static<typeof ExecApprovalRequest>;
 

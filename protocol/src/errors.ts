@@ -32,7 +32,7 @@ export const ErrorCodes = {
     retryable: false,
   },
   FORBIDDEN: {
-    meaning: 'The caller is authenticated but lacks the role or scope the method needs (details.missingScope names it), or an operator denied the action (details.code EXEC_APPROVAL_*).',
+    meaning: 'The caller is authenticated but lacks the role or scope the method needs (details.missingScope names it), or an operator denied the action or let its approval expire (details.code EXEC_APPROVAL_*); an approval cancelled because the caller stopped waiting is UNAVAILABLE instead.',
     retryable: false,
   },
   RATE_LIMITED: {
@@ -111,7 +111,7 @@ export const ErrorDetailCodes = {
   NODE_INVOKE_FAILED: 'The node ran the command and reported an error; details.nodeError has its code and message.',
   NODE_ID_MISMATCH: 'A node.invoke.result named another node than the caller, or an invoke sent to another node.',
   NODE_INVOKES_FULL: 'Too many invokes or approvals are pending; wait for some to finish.',
-  EXEC_APPROVAL_DENIED: 'An operator denied the command (exec.approval.resolve with decision deny).',
+  EXEC_APPROVAL_DENIED: 'An operator denied the command (exec.approval.resolve with decision deny; FORBIDDEN), or its approval was cancelled because the caller stopped waiting or the gateway stopped (UNAVAILABLE, details.ending cancelled); either way it was not run.',
   EXEC_APPROVAL_TIMEOUT: 'No operator decided within the approval timeout, so the command was denied.',
   UNKNOWN_CHANNEL: 'The send names no channel this gateway runs (channel, or a telegram:/discord:/whatsapp: prefix on to).',
   UNKNOWN_CHANNEL_ACCOUNT: 'No account of that channel is configured under channels.<platform> in config.yaml.',

@@ -19,6 +19,9 @@ import { event, method } from './method.js';
 /** Longest node invoke timeout a caller may ask for (10 minutes). */
 export const MAX_NODE_INVOKE_TIMEOUT_MS = 600_000;
 
+/** How long a node host lets `system.run` run when the params name no `timeoutMs` (1 minute). */
+export const SYSTEM_RUN_DEFAULT_TIMEOUT_MS = 60_000;
+
 /** One node as `node.list` shows it: paired devices with role `node`, merged with the live registry. */
 export const NodeSummary = closedObject({
   /** The node's device id. */
@@ -86,8 +89,11 @@ export const NodeDescribeResult = closedObject({
   pluginTools: Type.Optional(Type.Array(NodeDeclaredTool)),
   /** The node's `node.runnerInventory.update` declaration (recorded; Switchboard runs no OpenClaw workers). */
   runnerInventory: Type.Optional(JsonObject),
-  /** Commands (argv) `system.run` may run on this node without an operator's approval. */
-  execAllowlist: Type.Optional(Type.Array(Type.Array(Type.String()))),
+  /**
+   * Commands `system.run` may run on this node without an operator's approval: an argv (only when
+   * the call names no `cwd`), or `{command, cwd}` (only in exactly that working directory).
+   */
+  execAllowlist: Type.Optional(Type.Array(Type.Union([Type.Array(Type.String()), closedObject({ command: Type.Array(Type.String()), cwd: Type.String() })]))),
 });
 export type NodeDescribeResult = Static<typeof NodeDescribeResult>;
 

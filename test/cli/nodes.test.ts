@@ -80,6 +80,19 @@ describe('switchboard nodes / approvals / node run', () => {
     expect(r.stdout).toBe('hi from the cli\n');
   });
 
+  it('stops a program after `nodes run --timeout <ms>`, and refuses a bad --timeout', async () => {
+    const started = Date.now();
+    const running = runCli(['nodes', 'run', 'kitchen', '--timeout', '300', '--json', '--', 'sleep', '20'], env, 30_000);
+    const waiting = await waitingApproval();
+    expect((await runCli(['approvals', 'approve', waiting.id], env)).code).toBe(0);
+    const r = await running;
+    expect(JSON.parse(r.stdout)).toMatchObject({ timedOut: true, success: false, error: 'timed out after 300 ms and was stopped' });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const bad = await runCli(['nodes', 'run', 'kitchen', '--timeout', 'soon', '--', 'true'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--timeout must be a whole number of milliseconds from 1 to 600000, got soon/);
+  });
+
   it('does not run a program `approvals deny` refuses, and keeps the record', async () => {
     const running = runCli(['nodes', 'run', 'kitchen', '--', 'echo', 'never'], env, 30_000);
     const waiting = await waitingApproval();

@@ -10,6 +10,7 @@ import type { GatewayClient } from '@switchboard/sdk/node';
 import { NodeHost, type NodeCommand } from '@switchboard/nodes';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { nodeHostLog, noteNodeHostTokens } from '../helpers/node.js';
+import { newDevice } from '../helpers/device.js';
 
 const root = mkdtempSync(join(tmpdir(), 'switchboard-host-'));
 let gw: TestGateway;
@@ -100,6 +101,19 @@ describe('node host', () => {
     expect(first.payload).toEqual({ count: 1 });
     expect(second.payload).toEqual({ count: 1 });
     expect(counted).toBe(1);
+  });
+
+  it('keeps operators\' idempotency keys apart: the same key from another operator gets its own answer', async () => {
+    const host = await startHost();
+    const a = await gw.connect({ device: newDevice() });
+    const b = await gw.connect({ device: newDevice() });
+    const ask = (c: GatewayClient, bin: string) => c.call('node.invoke', { nodeId: host.nodeId, command: 'system.which', params: { bins: [bin] }, idempotencyKey: 'op-shared-key' });
+    expect((await ask(a, 'ls')).payload).toEqual({ bins: { ls: expect.stringMatching(/\/ls$/) } });
+    expect((await ask(b, 'sh')).payload).toEqual({ bins: { sh: expect.stringMatching(/\/sh$/) } });
+    // A's retry still gets A's answer.
+    expect((await ask(a, 'ls')).payload).toEqual({ bins: { ls: expect.stringMatching(/\/ls$/) } });
+    a.close();
+    b.close();
   });
 
   it('stops a command when the gateway gives up on it, and says "busy" beyond maxConcurrent', async () => {

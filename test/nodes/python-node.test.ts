@@ -90,6 +90,23 @@ describe.skipIf(!haveModels)('Python node on the generated models', () => {
     }
   });
 
+  it('keeps only the first 64 KiB of a huge output in memory (bounded read), with a visible note', async () => {
+    const peakKiB = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+    const before = peakKiB();
+    const off = op.on('exec.approval.requested', (e) => void op.call('exec.approval.resolve', { id: e.id, decision: 'allow-once' }));
+    try {
+      // 256 MiB on stdout: a node that read it all before cutting it would hold at least that much.
+      const r = await op.call('node.invoke', { nodeId: node.nodeId, command: 'system.run', params: { command: ['head', '-c', String(256 << 20), '/dev/zero'] }, idempotencyKey: 'py-big' });
+      const run = r.payload as { stdout: string; truncated: boolean; exitCode: number };
+      expect(run).toMatchObject({ exitCode: 0, truncated: true });
+      expect(run.stdout.startsWith('\0'.repeat(64 * 1024))).toBe(true);
+      expect(run.stdout.endsWith(`…[truncated: ${(256 << 20) - 64 * 1024} bytes not shown]`)).toBe(true);
+    } finally {
+      off();
+    }
+    expect(peakKiB() - before).toBeLessThan(64 * 1024);
+  }, 30_000);
+
   it('reports bad params as the node\'s error', async () => {
     const err = await op.call('node.invoke', { nodeId: node.nodeId, command: 'system.which', params: { bins: 'sh' }, idempotencyKey: 'py-bad' }).catch((e: GatewayError) => e);
     expect(err).toMatchObject({ code: 'UNAVAILABLE', details: { code: 'NODE_INVOKE_FAILED', nodeError: { code: 'INVALID_REQUEST' } } });

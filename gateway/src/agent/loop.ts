@@ -15,7 +15,7 @@ import {
   ProviderError, openClawErrorKind, type ModelMessage, type ModelProvider, type ModelRequest,
   type ProviderErrorKind, type StopReason, type ToolCall, type Usage,
 } from './provider.js';
-import { ToolRegistry, type ToolOutcome } from './tools.js';
+import { ToolRegistry, type ToolOutcome, type ToolRunInfo } from './tools.js';
 
 /** Events of one run. `round` counts provider calls from 0. */
 export type AgentLoopEvent =
@@ -51,6 +51,8 @@ export interface AgentLoopOptions {
   signal: AbortSignal;
   /** Tool rounds allowed before the run stops with `tool_limit`. Default 8. */
   maxToolRounds?: number;
+  /** The run id and session key handed to every tool call (node tools record them on approvals). */
+  run?: ToolRunInfo;
 }
 
 /** Pending tool updates kept while the consumer is busy; older ones are dropped first. */
@@ -125,7 +127,7 @@ export async function* agentLoop(options: AgentLoopOptions): AsyncGenerator<Agen
       for (const call of calls) yield* closeUnrun(call, content, 'tool_limit', run);
       return yield* finish(run.fail(`the agent stopped after ${maxRounds} tool rounds without a final answer; ask for something smaller, or raise agent.maxToolRounds`, 'tool_limit'));
     }
-    for (const call of calls) yield* runCall(tools, call, signal, round, run);
+    for (const call of calls) yield* runCall(tools, call, signal, round, run, options.run);
   }
 }
 
@@ -168,13 +170,13 @@ async function* streamTurn(options: AgentLoopOptions, tools: ToolRegistry, run: 
 }
 
 /** Runs one tool call (or closes it as interrupted when the run is aborted) and persists its result. */
-async function* runCall(tools: ToolRegistry, call: ToolCall, signal: AbortSignal, round: number, run: RunRecord): AsyncGenerator<AgentLoopEvent> {
+async function* runCall(tools: ToolRegistry, call: ToolCall, signal: AbortSignal, round: number, run: RunRecord, info: ToolRunInfo | undefined): AsyncGenerator<AgentLoopEvent> {
   if (signal.aborted) {
     yield* closeUnrun(call, INTERRUPTED, 'interrupted', run);
     return;
   }
   yield { type: 'tool', phase: 'start', toolCallId: call.id, name: call.name, args: parseArgs(call.arguments), round };
-  const outcome: ToolOutcome = yield* runTool(tools, call, signal);
+  const outcome: ToolOutcome = yield* runTool(tools, call, signal, info);
   yield toolResult(call, outcome);
   yield run.persist({ role: 'tool', toolCallId: call.id, name: call.name, content: outcome.content, ...(outcome.ok ? {} : { isError: true }) });
 }
@@ -190,13 +192,14 @@ export async function runAgentLoop(options: AgentLoopOptions, onEvent: (event: A
 }
 
 /** Runs one call, yielding its progress updates while it runs; returns the outcome. */
-async function* runTool(tools: ToolRegistry, call: ToolCall, signal: AbortSignal): AsyncGenerator<AgentLoopEvent, ToolOutcome> {
+async function* runTool(tools: ToolRegistry, call: ToolCall, signal: AbortSignal, info: ToolRunInfo | undefined): AsyncGenerator<AgentLoopEvent, ToolOutcome> {
   const updates: unknown[] = [];
   let outcome: ToolOutcome | undefined;
   let wake: (() => void) | undefined;
   void tools
     .execute(call, {
       signal,
+      run: info,
       onUpdate: (partial) => {
         if (updates.length >= MAX_PENDING_UPDATES) updates.shift();
         updates.push(partial);

@@ -11,8 +11,16 @@ import { createAjv, formatValidationErrors, type ValidateFunction } from '@switc
 import { silentLog, type Log } from '../log.js';
 import type { ToolCall, ToolDefinition } from './provider.js';
 
+/** Which run a tool call belongs to (filled by the run manager; absent for a bare agent loop). */
+export interface ToolRunInfo {
+  /** The run's id. */
+  runId?: string;
+  /** The chat session the run answers (e.g. `telegram:dm:42`); approvals record it so `/approve` typed there finds them. */
+  sessionKey?: string;
+}
+
 /** What a running tool gets besides its arguments. */
-export interface ToolContext {
+export interface ToolContext extends ToolRunInfo {
   /** Fires when the run is aborted or the tool's timeout passes: stop and return. */
   signal: AbortSignal;
   /** The model's id for this call. */
@@ -30,6 +38,19 @@ export interface Tool<Args = Record<string, unknown>> {
   /** Overrides the registry's default timeout (ms). */
   timeoutMs?: number;
   run(args: Args, ctx: ToolContext): Promise<unknown> | unknown;
+}
+
+/** Options of {@link ToolRegistry.execute}. */
+export interface ToolExecuteOptions {
+  signal: AbortSignal;
+  /** Receives bounded progress values. */
+  onUpdate?: (partial: unknown) => void;
+  /** The run the call belongs to, passed on to the tool. */
+  run?: ToolRunInfo;
+}
+
+function runInfo(run: ToolRunInfo | undefined): ToolRunInfo {
+  return { ...(run?.runId ? { runId: run.runId } : {}), ...(run?.sessionKey ? { sessionKey: run.sessionKey } : {}) };
 }
 
 /** Why a tool call did not produce a result. */
@@ -125,7 +146,7 @@ export class ToolRegistry {
   }
 
   /** Runs one call. Never throws; see {@link ToolOutcome}. `onUpdate` receives bounded progress values. */
-  async execute(call: ToolCall, options: { signal: AbortSignal; onUpdate?: (partial: unknown) => void }): Promise<ToolOutcome> {
+  async execute(call: ToolCall, options: ToolExecuteOptions): Promise<ToolOutcome> {
     const started = Date.now();
     const fail = (code: ToolErrorCode, message: string): ToolOutcome => ({
       ok: false, content: truncateUtf8(code === 'interrupted' ? message : `error: ${message}`, this.maxResultBytes).text, error: { code, message }, truncated: false, durationMs: Date.now() - started,
@@ -157,7 +178,7 @@ export class ToolRegistry {
   }
 
   /** Runs the tool under its timeout and the caller's signal; a tool that ignores its signal is left behind, not awaited. */
-  private run(tool: Tool<never>, args: never, callId: string, options: { signal: AbortSignal; onUpdate?: (partial: unknown) => void }): Promise<{ result: unknown } | { error: { code: ToolErrorCode; message: string } }> {
+  private run(tool: Tool<never>, args: never, callId: string, options: ToolExecuteOptions): Promise<{ result: unknown } | { error: { code: ToolErrorCode; message: string } }> {
     const timeoutMs = tool.timeoutMs ?? this.defaultTimeoutMs;
     const timeout = new AbortController();
     const signal = AbortSignal.any([options.signal, timeout.signal]);
@@ -179,7 +200,7 @@ export class ToolRegistry {
         if (!settled) options.onUpdate?.(this.boundUpdate(partial));
       };
       Promise.resolve()
-        .then(() => tool.run(args, { signal, callId, update }))
+        .then(() => tool.run(args, { signal, callId, update, ...runInfo(options.run) }))
         .then(
           (result) => settle({ result }),
           (error: unknown) => {

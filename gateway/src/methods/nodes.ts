@@ -4,6 +4,7 @@
  * (gateway/src/nodes/); these only map params and callers onto it.
  */
 import type { Handler, MethodContext } from '../context.js';
+import { idempotencyScope } from '../idempotency/scope.js';
 import { handleNodeEvent, updatePluginTools, updateRunnerInventory, updateSkills } from '../nodes/reports.js';
 
 /** The calling node's live session (undefined when the caller is not the node's current connection). */
@@ -22,7 +23,7 @@ export const nodeRename: Handler<'node.rename'> = (ctx, { nodeId, displayName })
 export const nodeInvoke: Handler<'node.invoke'> = (ctx, p) =>
   ctx.services.nodes.invoke({
     nodeId: p.nodeId, command: p.command, params: p.params, timeoutMs: p.timeoutMs, idempotencyKey: p.idempotencyKey,
-    sessionKey: p.sessionKey, requestedBy: 'operator', signal: ctx.signal,
+    principal: idempotencyScope(ctx.caller), sessionKey: p.sessionKey, requestedBy: 'operator', signal: ctx.signal,
   });
 
 export const nodeInvokeResult: Handler<'node.invoke.result'> = (ctx, p) => ctx.services.nodes.result(ctx.caller.deviceId, p);

@@ -8,6 +8,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_NODE_INVOKE_TIMEOUT_MS } from '@switchboard/protocol';
+import type { ExecAllowEntry } from './system-run.js';
 
 /** Resolved settings. */
 export interface NodesOptions {
@@ -16,10 +17,12 @@ export interface NodesOptions {
   /** Commands removed from every node's allowlist (wins over everything). */
   denyCommands: string[];
   /**
-   * Per node (keyed by node id or display name): commands, as exact argv, that `system.run` may run
-   * without an approval. `allow-always` decisions add to a persisted list on top of these.
+   * Per node (keyed by node id, or by the label an operator gave it with `node.rename` — never the
+   * name the node reports itself): commands that `system.run` may run without an approval. An entry
+   * is an exact argv (matches only calls without a `cwd`) or `{command: argv, cwd}` (only in that
+   * exact directory). `allow-always` decisions add to a persisted list on top of these.
    */
-  execAllowlist: Record<string, string[][]>;
+  execAllowlist: Record<string, ExecAllowEntry[]>;
   /** How long an exec approval waits for a decision before it counts as deny. Default 120 s. */
   approvalTimeoutMs: number;
   /** How long `node.invoke` waits for the node when the caller names no timeout. Default 30 s. */
@@ -61,10 +64,20 @@ export function resolveNodesOptions(input: NodesOptionsInput = {}): NodesOptions
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new Error(`nodes.${key} must be a positive integer, got ${String(o[key])}`);
   }
   for (const [node, list] of Object.entries(o.execAllowlist)) {
-    const bad = !Array.isArray(list) || list.some((argv) => !Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string'));
-    if (bad) throw new Error(`nodes.execAllowlist["${node}"] must be a list of commands, each a non-empty list of strings such as ["uname", "-a"]`);
+    if (!Array.isArray(list) || !list.every(isAllowEntry)) {
+      throw new Error(`nodes.execAllowlist["${node}"] must be a list of commands, each a non-empty list of strings such as ["uname", "-a"], or {command: ["make", "test"], cwd: "/src"} to allow it in that directory only`);
+    }
   }
   return o;
+}
+
+const isArgv = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string');
+
+function isAllowEntry(v: unknown): v is ExecAllowEntry {
+  if (isArgv(v)) return true;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const e = v as Record<string, unknown>;
+  return isArgv(e.command) && typeof e.cwd === 'string' && e.cwd.length > 0 && Object.keys(e).length === 2;
 }
 
 const Command = Type.String({ minLength: 1, maxLength: 200, description: 'a node command such as system.run or camera.snap' });
@@ -80,8 +93,11 @@ const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern
 export const NodesConfigSection = Type.Object({
   allowCommands: Type.Optional(Type.Array(Command, { description: 'commands added to the per-platform node allowlist' })),
   denyCommands: Type.Optional(Type.Array(Command, { description: 'commands never allowed on any node' })),
-  execAllowlist: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Argv), {
-    description: 'per node id or display name: commands system.run may run without an approval',
+  execAllowlist: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.Union([
+    Argv,
+    Type.Object({ command: Argv, cwd: Type.String({ minLength: 1, description: 'the exact working directory it may run in' }) }, { additionalProperties: false }),
+  ])), {
+    description: 'per node id or operator-set label (node.rename): commands system.run may run without an approval; an argv only without a cwd, {command, cwd} only in that directory',
   })),
   approvalTimeout: Type.Optional(Duration),
   invokeTimeout: Type.Optional(Duration),

@@ -65,7 +65,7 @@ export class PendingInvokes {
       const timer = setTimeout(() => {
         if (!this.remove(id)) return;
         onTimeout(id);
-        reject(new GatewayError('UNAVAILABLE', `node ${nodeId} did not answer ${command} within ${timeoutMs} ms; it was told to cancel (raise timeoutMs for slow commands)`, {
+        reject(new GatewayError('UNAVAILABLE', `node ${nodeId} did not answer ${command} within ${timeoutMs} ms; it was told to cancel. ${raiseTimeoutHint(command)}`, {
           details: { code: 'NODE_INVOKE_TIMEOUT', nodeId, command, timeoutMs },
         }));
       }, timeoutMs);
@@ -131,4 +131,11 @@ export class PendingInvokes {
     else this.perNode.delete(entry.nodeId);
     return true;
   }
+}
+
+/** How to give a slow command more time, for the timeout error. */
+function raiseTimeoutHint(command: string): string {
+  return command === 'system.run'
+    ? 'For a slow program raise its timeoutMs: `switchboard nodes run --timeout <ms> …`, system.run\'s params.timeoutMs, or the system_run tool\'s timeoutMs (the gateway waits that plus 5 s).'
+    : 'For a slow command raise the wait: `switchboard nodes invoke --invoke-timeout <ms> …`, or node.invoke\'s timeoutMs.';
 }

@@ -5,7 +5,7 @@
  * them too. Every method is one short synchronous statement.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { argvKey } from './system-run.js';
+import { allowKey, entryOf, type ExecAllowEntry } from './system-run.js';
 
 /** A node's stored record. */
 export interface NodeRecord {
@@ -126,19 +126,22 @@ export class NodeRecords {
     return true;
   }
 
-  /** The persisted exec allowlist of a node (argv lists), oldest first. */
-  allowlist(nodeId: string): string[][] {
-    return (this.s.allowlist.all(nodeId) as { argv: string }[]).map((r) => JSON.parse(r.argv) as string[]);
+  /** The persisted exec allowlist of a node (argv, or argv bound to a cwd), oldest first. */
+  allowlist(nodeId: string): ExecAllowEntry[] {
+    return (this.s.allowlist.all(nodeId) as { argv: string }[]).map((r) => entryOf(r.argv));
   }
 
-  /** Whether `argv` is on the node's persisted allowlist. */
-  isAllowed(nodeId: string, argv: readonly string[]): boolean {
-    return this.s.allowed.get(nodeId, argvKey(argv)) !== undefined;
+  /** Whether `argv` in `cwd` (undefined: the call names none) is on the node's persisted allowlist. */
+  isAllowed(nodeId: string, argv: readonly string[], cwd?: string): boolean {
+    return this.s.allowed.get(nodeId, allowKey(argv, cwd)) !== undefined;
   }
 
-  /** Adds `argv` to the node's persisted allowlist (idempotent; skipped when the device is not paired). */
-  allow(nodeId: string, argv: readonly string[], source: string, at = Date.now()): void {
+  /**
+   * Adds `argv` in `cwd` to the node's persisted allowlist (idempotent; skipped when the device is
+   * not paired). The `argv` column holds {@link allowKey}: the argv, or `{command, cwd}`.
+   */
+  allow(nodeId: string, argv: readonly string[], cwd: string | undefined, source: string, at = Date.now()): void {
     if (!this.s.exists.get(nodeId)) return;
-    this.s.allow.run(nodeId, argvKey(argv), source, at);
+    this.s.allow.run(nodeId, allowKey(argv, cwd), source, at);
   }
 }

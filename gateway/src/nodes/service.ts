@@ -8,7 +8,7 @@
  *   `node.invoke.result` (or a timeout, a disconnect, an abort) → the answer.
  */
 import {
-  GatewayError,
+  GatewayError, SYSTEM_RUN_DEFAULT_TIMEOUT_MS,
   type ExecApprovalEntry, type ExecApprovalRequest, type NodeDescribeResult, type NodeInvokeRequestEvent,
   type NodeInvokeResult, type NodeInvokeResultParams, type NodeSummary,
 } from '@switchboard/protocol';
@@ -27,8 +27,9 @@ import { PendingInvokes, type NodeAnswer } from './pending.js';
 import { invocableCommands, platformIdOf, refusalReason, serverAllowlist } from './policy.js';
 import { NodeRecords } from './records.js';
 import { NodeRegistry, type NodeSession } from './registry.js';
-import { argvKey, formatArgv, parseSystemRunParams, type SystemRunParams } from './system-run.js';
+import { allowKey, entryKey, formatArgv, parseSystemRunParams, type ExecAllowEntry, type SystemRunParams } from './system-run.js';
 import { NodeToolBridge } from './tools.js';
+import { nodeInvokeKey } from './invoke-key.js';
 import { aborted, commandNotAllowed, denied, disconnected, nodeFailed, unknownNode } from './errors.js';
 
 /** One invoke, from an operator or the agent. */
@@ -38,9 +39,18 @@ export interface InvokeRequest {
   params?: unknown;
   /** Wait for the node this long (after any approval); default `nodes.invokeTimeoutMs`. */
   timeoutMs?: number;
+  /** The caller's key; the node gets {@link nodeInvokeKey} of it, never the key itself. */
   idempotencyKey?: string;
+  /**
+   * Who asks, for the node's idempotency key: the operator's idempotency scope, or
+   * `agent|<sessionKey>|<runId>`. Keys of different principals never meet on the node.
+   */
+  principal: string;
   requestedBy: 'operator' | 'agent';
+  /** The chat session the invoke serves; recorded on its exec approval. */
   sessionKey?: string;
+  /** The agent run that asked (agent tool calls); recorded on its exec approval. */
+  runId?: string;
   /** Stops waiting (approval and answer); the node is told to cancel. */
   signal?: AbortSignal;
   /** Called when the invoke starts waiting for an exec approval. */
@@ -58,6 +68,8 @@ export interface NodeServiceDeps {
 }
 
 const SYSTEM_RUN = 'system.run';
+/** What the gateway waits beyond a program's timeout: the node's SIGTERM→SIGKILL grace (2 s) and the answer. */
+const SYSTEM_RUN_MARGIN_MS = 5_000;
 
 /** The nodes service of one daemon. */
 export class NodeService {
@@ -193,22 +205,26 @@ export class NodeService {
     return new Map(this.registry.list().map((s) => [s.nodeId, nameOf(known.get(s.nodeId) ?? { nodeId: s.nodeId }) ?? s.nodeId]));
   }
 
-  /** Config entries (keyed by id or name) plus `allow-always` decisions. */
-  private execAllowlist(node: KnownNode): string[][] {
-    const names = new Set([node.nodeId, nameOf(node)?.toLowerCase()].filter(Boolean) as string[]);
+  /**
+   * Config entries plus `allow-always` decisions. Config keys match the node id or the label an
+   * operator set (`node.rename`), never the name a node reports for itself: any paired node could
+   * call itself "build-box".
+   */
+  private execAllowlist(node: KnownNode): ExecAllowEntry[] {
+    const label = node.record?.label?.toLowerCase();
     const fromConfig = Object.entries(this.options.execAllowlist)
-      .filter(([key]) => names.has(key) || names.has(key.toLowerCase()))
+      .filter(([key]) => key === node.nodeId || (label !== undefined && key.toLowerCase() === label))
       .flatMap(([, list]) => list);
-    const unique = new Map<string, string[]>();
-    for (const argv of [...fromConfig, ...this.records.allowlist(node.nodeId)]) unique.set(argvKey(argv), argv);
+    const unique = new Map<string, ExecAllowEntry>();
+    for (const entry of [...fromConfig, ...this.records.allowlist(node.nodeId)]) unique.set(entryKey(entry), entry);
     return [...unique.values()];
   }
 
-  /** Whether `argv` may run on the node without an approval. */
-  isAllowlisted(nodeId: string, argv: readonly string[]): boolean {
-    const key = argvKey(argv);
-    return this.records.isAllowed(nodeId, argv)
-      || this.execAllowlist(this.known().get(nodeId) ?? { nodeId }).some((entry) => argvKey(entry) === key);
+  /** Whether `argv` in `cwd` (undefined: none named) may run on the node without an approval. */
+  isAllowlisted(nodeId: string, argv: readonly string[], cwd?: string): boolean {
+    const key = allowKey(argv, cwd);
+    return this.records.isAllowed(nodeId, argv, cwd)
+      || this.execAllowlist(this.known().get(nodeId) ?? { nodeId }).some((entry) => entryKey(entry) === key);
   }
 
   // ── invoke ────────────────────────────────────────────────────────────────────────────────
@@ -224,8 +240,10 @@ export class NodeService {
       await this.approve(session, run, req);
       session = this.sessionFor(req.nodeId, req.command);
     }
-    const timeoutMs = req.timeoutMs || (req.command === SYSTEM_RUN && (params as SystemRunParams).timeoutMs
-      ? (params as SystemRunParams).timeoutMs! + 5_000
+    // system.run: wait as long as the node lets the program run (its own default when the params
+    // name none), plus a margin for the kill and the answer — not the shorter invoke default.
+    const timeoutMs = req.timeoutMs || (req.command === SYSTEM_RUN
+      ? ((params as SystemRunParams).timeoutMs ?? SYSTEM_RUN_DEFAULT_TIMEOUT_MS) + SYSTEM_RUN_MARGIN_MS
       : this.options.invokeTimeoutMs);
     const answer = await this.send(session, req, params, timeoutMs);
     if (!answer.ok) throw nodeFailed(session.nodeId, req.command, answer.error);
@@ -255,16 +273,17 @@ export class NodeService {
 
   /** For system.run: passes allowlisted argv, asks the operators otherwise; throws on deny. */
   private async approve(session: NodeSession, run: SystemRunParams, req: InvokeRequest): Promise<void> {
-    if (run.env === undefined && this.isAllowlisted(session.nodeId, run.command)) return;
+    if (run.env === undefined && this.isAllowlisted(session.nodeId, run.command, run.cwd)) return;
     const request: ExecApprovalRequest = {
       command: formatArgv(run.command), commandArgv: [...run.command], cwd: run.cwd ?? null,
       ...(run.env ? { envKeys: Object.keys(run.env) } : {}),
       nodeId: session.nodeId, nodeName: this.nameOf(session.nodeId), host: 'node', requestedBy: req.requestedBy,
       ...(req.sessionKey ? { sessionKey: req.sessionKey } : {}),
+      ...(req.runId ? { runId: req.runId } : {}),
     };
     const outcome = await this.approvals.request(request, { signal: req.signal, onOpened: req.onApprovalRequested });
     if (outcome.decision === 'deny') throw denied(request, outcome, this.options.approvalTimeoutMs);
-    if (outcome.decision === 'allow-always') this.records.allow(session.nodeId, run.command, 'allow-always');
+    if (outcome.decision === 'allow-always') this.records.allow(session.nodeId, run.command, run.cwd, 'allow-always');
   }
 
   /** Sends `node.invoke.request` to the node's socket and waits for the answer. */
@@ -274,7 +293,7 @@ export class NodeService {
     const frame: NodeInvokeRequestEvent = {
       id, nodeId: session.nodeId, command: req.command, timeoutMs,
       ...(params !== undefined ? { paramsJSON: JSON.stringify(params) } : {}),
-      ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+      ...(req.idempotencyKey ? { idempotencyKey: nodeInvokeKey(req.principal, req.command, req.idempotencyKey) } : {}),
     };
     if (!this.deps.broadcaster.sendTo(session.conn, 'node.invoke.request', frame)) {
       this.pending.fail(id, disconnected(session.nodeId, req.command));

@@ -50,7 +50,28 @@ export function formatArgv(argv: readonly string[]): string {
   return argv.map((a) => (a.length > 0 && SAFE.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-/** The identity of a command for allowlists: its exact argv. */
-export function argvKey(argv: readonly string[]): string {
-  return JSON.stringify(argv);
+/**
+ * An exec allowlist entry: an exact argv, which matches only calls that name no working directory,
+ * or an argv bound to one working directory (`make test` in /src is not `make test` anywhere).
+ */
+export type ExecAllowEntry = string[] | { command: string[]; cwd: string };
+
+/**
+ * The identity of a command for allowlists: its exact argv, plus its `cwd` when it names one.
+ * An argv alone keeps the form rows had before cwds were bound (a JSON array), so they still mean
+ * "only without a cwd".
+ */
+export function allowKey(argv: readonly string[], cwd?: string): string {
+  return cwd === undefined ? JSON.stringify(argv) : JSON.stringify({ command: argv, cwd });
+}
+
+/** The key of an entry (see {@link allowKey}). */
+export function entryKey(entry: ExecAllowEntry): string {
+  return Array.isArray(entry) ? allowKey(entry) : allowKey(entry.command, entry.cwd);
+}
+
+/** Reads an entry back from its key. */
+export function entryOf(key: string): ExecAllowEntry {
+  const v = JSON.parse(key) as ExecAllowEntry;
+  return Array.isArray(v) ? v : { command: v.command, cwd: v.cwd };
 }

@@ -6,6 +6,7 @@
  * call goes through {@link NodeService.invoke} — the same policy and exec approvals as an
  * operator's `node.invoke` — and hands the node's payload back to the model.
  */
+import { randomUUID } from 'node:crypto';
 import { GatewayError, MAX_NODE_INVOKE_TIMEOUT_MS } from '@switchboard/protocol';
 import type { Log } from '../log.js';
 import type { Tool, ToolRegistry } from '../agent/tools.js';
@@ -53,6 +54,20 @@ const GENERIC: CommandShape = {
   toParams: ({ params }) => params,
 };
 
+/** Longest node name shown to the model (code points). */
+const MAX_NAME_CHARS = 64;
+
+/**
+ * A node's name as the model may read it. Names come from the nodes themselves, so they are an
+ * injection route into the agent's prompt: control and format characters (newlines, bidi
+ * overrides) go, whitespace runs become one space, and the result is cut to 64 characters.
+ */
+export function nameForModel(name: string): string {
+  const clean = name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const chars = [...clean];
+  return chars.length > MAX_NAME_CHARS ? `${chars.slice(0, MAX_NAME_CHARS - 1).join('').trimEnd()}…` : clean;
+}
+
 /** `system.run` → `system_run` (tool names allow letters, digits, `_` and `-`). */
 export function toolNameFor(command: string): string {
   return command.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
@@ -73,7 +88,7 @@ export class NodeToolBridge {
     }
     const names = byCommand.size ? this.nodes.connectedNames() : new Map<string, string>();
     for (const [command, nodeIds] of byCommand) {
-      const tool = this.toolFor(command, nodeIds.map((id) => `${names.get(id) ?? id} (${id.slice(0, 12)})`).join(', '));
+      const tool = this.toolFor(command, nodeIds.map((id) => `${nameForModel(names.get(id) ?? id) || id.slice(0, 12)} (${id.slice(0, 12)})`).join(', '));
       try {
         this.unregister.set(tool.name, this.tools.register(tool));
       } catch (err) {
@@ -110,7 +125,10 @@ export class NodeToolBridge {
           const nodeId = this.nodes.resolve(String(args[NODE_ARG]));
           const result = await this.nodes.invoke({
             nodeId, command, params: shape.toParams(args), requestedBy: 'agent', signal: ctx.signal,
-            idempotencyKey: `agent-tool-${ctx.callId}`,
+            // Call ids come from the model and repeat across runs: the run and session scope them
+            // (a loop run outside the run manager has no run id, so its calls share nothing).
+            idempotencyKey: `agent-tool-${ctx.callId}`, principal: `agent|${ctx.sessionKey ?? ''}|${ctx.runId ?? randomUUID()}`,
+            ...(ctx.sessionKey ? { sessionKey: ctx.sessionKey } : {}), ...(ctx.runId ? { runId: ctx.runId } : {}),
             onApprovalRequested: (entry) => ctx.update({ status: 'waiting for an operator to approve', approvalId: entry.id, command: entry.request.command }),
           });
           return result.payload ?? { ok: true };

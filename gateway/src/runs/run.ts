@@ -98,6 +98,7 @@ export class Run {
         tools: deps.tools,
         signal: this.controller.signal,
         maxToolRounds: deps.agent.maxToolRounds,
+        run: { runId: input.runId, sessionKey: input.sessionKey },
       }, (event) => {
         if (event.type === 'lifecycle' && event.phase !== 'start') ending = event;
         else this.onLoopEvent(event, writer);

@@ -53,7 +53,7 @@ async function connectOperator(): Promise<GatewayClient> {
 
 beforeAll(async () => {
   gw = await startTestGateway({
-    extra: { nodes: { approvalTimeoutMs: 1500, maxPendingApprovals: 3, execAllowlist: { [allowlisted.deviceId]: [['echo', 'fine']], 'named box': [['true']] } } },
+    extra: { nodes: { approvalTimeoutMs: 1500, maxPendingApprovals: 3, execAllowlist: { [allowlisted.deviceId]: [['echo', 'fine'], { command: ['make', 'test'], cwd: '/src' }], 'named box': [['true']] } } },
   });
   op = await connectOperator();
 });
@@ -111,12 +111,19 @@ describe('exec approvals', () => {
     node.raw.terminate();
   });
 
-  it('runs allowlisted commands (config, by id or name) without asking — unless the call sets env', async () => {
+  it('runs allowlisted commands (config, by id or operator label) without asking — unless the call sets env', async () => {
     const node = await connectRawNode(gw, { device: allowlisted });
     const call = run(node, { command: ['echo', 'fine'] });
     await node.answer(await node.nextInvoke(), { ok: true, payloadJSON: '{"stdout":"fine\\n"}' });
     expect((await call).payload).toEqual({ stdout: 'fine\n' });
+    // Config keys match the label an operator set, not the name a node reports for itself.
     const named = await connectRawNode(gw, { displayName: 'Named Box' });
+    const selfNamed = run(named, { command: ['true'] });
+    const asked = await nextRequested();
+    expect(asked.request).toMatchObject({ command: 'true', nodeId: named.nodeId });
+    await op.call('exec.approval.resolve', { id: asked.id, decision: 'deny' });
+    expect((await failure(selfNamed)).details).toMatchObject({ code: 'EXEC_APPROVAL_DENIED' });
+    await op.call('node.rename', { nodeId: named.nodeId, displayName: 'named box' });
     const t = run(named, { command: ['true'] });
     await named.answer(await named.nextInvoke(), { ok: true, payloadJSON: '{}' });
     await t;
@@ -125,9 +132,43 @@ describe('exec approvals', () => {
     expect(ask.request.envKeys).toEqual(['LD_PRELOAD']);
     await op.call('exec.approval.resolve', { id: ask.id, decision: 'deny' });
     expect((await failure(withEnv)).details).toMatchObject({ code: 'EXEC_APPROVAL_DENIED' });
-    expect((await op.call('node.describe', { nodeId: node.nodeId })).execAllowlist).toEqual([['echo', 'fine']]);
+    expect((await op.call('node.describe', { nodeId: node.nodeId })).execAllowlist).toEqual([['echo', 'fine'], { command: ['make', 'test'], cwd: '/src' }]);
     node.raw.terminate();
     named.raw.terminate();
+  });
+
+  it('binds allowlist entries to the working directory: an argv alone only without a cwd, {command, cwd} only there; allow-always too', async () => {
+    const node = await connectRawNode(gw, { device: allowlisted });
+    const askedFor = async (params: Record<string, unknown>, decision: 'deny' | 'allow-always' = 'deny') => {
+      const call = run(node, params);
+      const ask = await nextRequested();
+      await op.call('exec.approval.resolve', { id: ask.id, decision });
+      if (decision === 'deny') await failure(call);
+      else {
+        await node.answer(await node.nextInvoke(), { ok: true, payloadJSON: '{}' });
+        await call;
+      }
+      return ask.request;
+    };
+    const runsUnasked = async (params: Record<string, unknown>) => {
+      const call = run(node, params);
+      const req = await node.nextInvoke();
+      expect(JSON.parse(req.paramsJSON)).toEqual(params);
+      await node.answer(req, { ok: true, payloadJSON: '{}' });
+      await call;
+    };
+    // ["echo", "fine"] is allowlisted without a cwd: naming any cwd needs an approval.
+    expect(await askedFor({ command: ['echo', 'fine'], cwd: '/etc' })).toMatchObject({ command: 'echo fine', cwd: '/etc' });
+    // {command: ["make", "test"], cwd: "/src"}: runs in /src only.
+    await runsUnasked({ command: ['make', 'test'], cwd: '/src' });
+    expect(await askedFor({ command: ['make', 'test'], cwd: '/home/someone' })).toMatchObject({ cwd: '/home/someone' });
+    expect(await askedFor({ command: ['make', 'test'] })).toMatchObject({ cwd: null });
+    // allow-always remembers the cwd it was given.
+    await askedFor({ command: ['make', 'lint'], cwd: '/src' }, 'allow-always');
+    await runsUnasked({ command: ['make', 'lint'], cwd: '/src' });
+    expect(await askedFor({ command: ['make', 'lint'], cwd: '/' })).toMatchObject({ cwd: '/' });
+    expect((await op.call('node.describe', { nodeId: node.nodeId })).execAllowlist).toContainEqual({ command: ['make', 'lint'], cwd: '/src' });
+    node.raw.terminate();
   });
 
   it('refuses system.run params the approval could not show (a shell string, unknown fields)', async () => {

@@ -86,12 +86,18 @@ describe('node records', () => {
     records.gone('n1', 20);
     expect(records.setLabel('n1', 'kitchen')).toBe(true);
     expect(records.setLabel('nope', 'x')).toBe(false);
-    records.allow('n1', ['uname', '-a'], 'allow-always');
-    records.allow('n1', ['uname', '-a'], 'allow-always');
+    records.allow('n1', ['uname', '-a'], undefined, 'allow-always');
+    records.allow('n1', ['uname', '-a'], undefined, 'allow-always');
+    records.allow('n1', ['make', 'test'], '/src', 'allow-always');
     expect(records.get('n1')).toMatchObject({ label: 'kitchen', displayName: 'box', caps: ['system'], commands: ['system.run'], lastConnectedAtMs: 10, lastDisconnectedAtMs: 20 });
-    expect(records.allowlist('n1')).toEqual([['uname', '-a']]);
+    expect(records.allowlist('n1')).toEqual([['uname', '-a'], { command: ['make', 'test'], cwd: '/src' }]);
     expect(records.isAllowed('n1', ['uname', '-a'])).toBe(true);
     expect(records.isAllowed('n1', ['uname'])).toBe(false);
+    // An entry binds its cwd: none matches only without one, /src only in /src.
+    expect(records.isAllowed('n1', ['uname', '-a'], '/etc')).toBe(false);
+    expect(records.isAllowed('n1', ['make', 'test'], '/src')).toBe(true);
+    expect(records.isAllowed('n1', ['make', 'test'], '/home')).toBe(false);
+    expect(records.isAllowed('n1', ['make', 'test'])).toBe(false);
     // A new sighting keeps the operator's label.
     records.sighted({ nodeId: 'n1', displayName: 'renamed by itself', caps: [], commands: [], connectedAtMs: 30 });
     expect(records.get('n1')?.label).toBe('kitchen');

@@ -115,6 +115,21 @@ describe('node commands as agent tools', () => {
     expect(await op.call('exec.approval.list')).toEqual([]);
   });
 
+  it('keeps the model\'s call ids apart across runs: the same call id in another run gets its own answer', async () => {
+    const which = async (bin: string, run?: { runId: string; sessionKey: string }) => {
+      fake.reset();
+      fake.enqueue(sse.toolCalls([{ id: 'call_same', name: 'system_which', args: JSON.stringify({ node: 'lab-node', bins: [bin] }) }]), sse.text(['ok']));
+      const events: AgentLoopEvent[] = [];
+      const provider = new OpenAIProvider({ baseUrl: fake.baseUrl, model: 'fake-model', env: {}, retry: { baseDelayMs: 5 } });
+      await runAgentLoop({ provider, tools: gw.gateway.services.agentTools, signal: new AbortController().signal, request: { messages: [{ role: 'user', content: 'which?' }] }, ...(run ? { run } : {}) }, (e) => events.push(e));
+      return (events.find((e) => e.type === 'tool' && e.phase === 'result') as Extract<AgentLoopEvent, { type: 'tool'; phase: 'result' }>).result;
+    };
+    expect(await which('ls', { runId: 'run-1', sessionKey: 'webchat:a' })).toEqual({ bins: { ls: expect.stringMatching(/\/ls$/) } });
+    expect(await which('sh', { runId: 'run-2', sessionKey: 'webchat:a' })).toEqual({ bins: { sh: expect.stringMatching(/\/sh$/) } });
+    expect(await which('cat')).toEqual({ bins: { cat: expect.stringMatching(/\/cat$/) } });
+    expect(await which('env')).toEqual({ bins: { env: expect.stringMatching(/\/env$/) } });
+  });
+
   it('reports an unknown node to the model with the nodes it could use', async () => {
     const { events } = await agentRun({ node: 'nowhere', command: ['true'] });
     const result = events.find((e) => e.type === 'tool' && e.phase === 'result') as Extract<AgentLoopEvent, { type: 'tool'; phase: 'result' }>;

@@ -4,7 +4,7 @@
  * prefix, or its display name. `invoke` and `run` wait through an exec approval (system.run).
  */
 import type { Command } from 'commander';
-import type { NodeInvokeResult, NodeSummary } from '@switchboard/protocol';
+import { MAX_NODE_INVOKE_TIMEOUT_MS, type NodeInvokeResult, type NodeSummary } from '@switchboard/protocol';
 import type { GatewayClient } from '@switchboard/sdk/node';
 import { type ConnectionFlags } from '../connection.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -70,21 +70,26 @@ export function registerNodes(program: Command): void {
   connectionOptions(nodes.command('invoke <node> <command>'))
     .description('run any command on a node and print its payload (system.run waits for an approval)')
     .option('--params <json>', 'the command\'s params as JSON')
-    .option('--invoke-timeout <ms>', 'how long the gateway waits for the node (default 30000)')
+    .option('--invoke-timeout <ms>', 'how long the gateway waits for the node (default 30000; system.run: its params.timeoutMs, default 60000, plus 5000)')
     .action(async (ref: string, command: string, flags: Flags & { params?: string; invokeTimeout?: string }) => {
       const params = parseJsonObject(flags.params, '--params');
       const result = await withClient(flags, (c) => invoke(c, ref, command, params, flags.invokeTimeout));
       printJson(result.payload ?? null, false);
     });
 
-  connectionOptions(nodes.command('run <node> <argv...>'))
+  connectionOptions(nodes.command('run <node> <argv...>'), { connectTimeoutFlag: '--connect-timeout' })
     .description('run a program on a node: `switchboard nodes run laptop -- uname -a` (needs an operator\'s approval unless allowlisted)')
     .option('--cwd <dir>', 'working directory on the node')
+    .option('--timeout <ms>', 'stop the program after this many milliseconds (default 60000, at most 600000); the gateway waits that plus 5 s')
     .option('--json', 'print the whole result as JSON')
-    .action(async (ref: string, argv: string[], flags: Flags & { cwd?: string }) => {
-      const params = { command: argv, ...(flags.cwd ? { cwd: flags.cwd } : {}) };
+    .action(async (ref: string, argv: string[], flags: Flags & { cwd?: string; timeout?: string; connectTimeout?: string }) => {
+      const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout);
+      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_NODE_INVOKE_TIMEOUT_MS)) {
+        throw new CliError(ExitCode.USAGE, `--timeout must be a whole number of milliseconds from 1 to ${MAX_NODE_INVOKE_TIMEOUT_MS}, got ${flags.timeout}`);
+      }
+      const params = { command: argv, ...(flags.cwd ? { cwd: flags.cwd } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
       process.stderr.write('waiting for the node (an operator may have to approve: `switchboard approvals list`)…\n');
-      const result = await withClient(flags, (c) => invoke(c, ref, 'system.run', params));
+      const result = await withClient({ ...flags, timeout: flags.connectTimeout }, (c) => invoke(c, ref, 'system.run', params));
       const run = result.payload as { stdout?: string; stderr?: string; exitCode?: number | null; success?: boolean; error?: string | null };
       if (flags.json) return printJson(run, true);
       if (run.stdout) process.stdout.write(run.stdout);

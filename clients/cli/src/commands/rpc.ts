@@ -22,12 +22,17 @@ export async function withClient<T>(flags: ConnectionFlags, fn: (client: Awaited
   }
 }
 
-export function connectionOptions(cmd: Command): Command {
+/**
+ * Adds --url, --token, --password and the connect timeout flag: `--timeout <ms>`, or
+ * `--connect-timeout <ms>` for a command whose own `--timeout` means something else (`nodes run`;
+ * it then passes `flags.connectTimeout` on as `timeout`).
+ */
+export function connectionOptions(cmd: Command, o: { connectTimeoutFlag?: '--timeout' | '--connect-timeout' } = {}): Command {
   return cmd
     .option('--url <url>', 'gateway WebSocket URL (default ws://127.0.0.1:18789, or SWITCHBOARD_URL)')
     .option('--token <token>', 'gateway token (default: SWITCHBOARD_GATEWAY_TOKEN, else the local generated token)')
     .option('--password <password>', 'gateway password')
-    .option('--timeout <ms>', 'connect and request timeout in milliseconds (default 10000)');
+    .option(`${o.connectTimeoutFlag ?? '--timeout'} <ms>`, 'connect and request timeout in milliseconds (default 10000)');
 }
 
 export function registerRpc(program: Command): void {
