@@ -5,7 +5,7 @@
 import type { ClientState, GatewayClient } from '@switchboard/sdk';
 import { createConnection, gatewayUrl, storeToken, storedToken } from './connection.js';
 import { clear, h } from './dom.js';
-import { fromHistory, textOf, type ViewMessage } from './messages.js';
+import { fromHistory, runMessage, textOf, withLive, type ViewMessage } from './messages.js';
 import { loadBrowserIdentity } from './identity.js';
 import { ApprovalsPanel } from './approvals.js';
 
@@ -30,7 +30,7 @@ export class App {
   private client: GatewayClient | undefined;
   private state: ClientState = 'idle';
   private sessions: SessionRow[] = [];
-  private current = new URLSearchParams(location.hash.slice(1)).get('session') || MAIN_SESSION;
+  private current = canonicalKey(new URLSearchParams(location.hash.slice(1)).get('session') || MAIN_SESSION);
   private messages: ViewMessage[] = [];
   private readonly elements = new Map<string, HTMLElement>();
   private banner: { text: string; error?: boolean } | undefined;
@@ -104,15 +104,17 @@ export class App {
   private async reload(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const key = this.current;
     const [list, history] = await Promise.all([
       client.request('sessions.list', { limit: 100 }).catch(() => undefined),
-      client.request('chat.history', { sessionKey: this.current, limit: 200 }).catch(() => undefined),
+      client.request('chat.history', { sessionKey: key, limit: 200 }).catch(() => undefined),
     ]);
+    // The user switched sessions meanwhile: this answer is for a transcript no longer shown.
+    if (key !== this.current) return;
     this.sessions = normaliseSessions(list);
     if (!this.sessions.some((s) => s.key === this.current)) this.sessions.unshift({ key: this.current, title: titleOf(this.current) });
     const rows = (history as { messages?: unknown[] } | undefined)?.messages ?? [];
-    const streaming = this.messages.filter((m) => m.streaming);
-    this.messages = [...fromHistory(rows), ...streaming];
+    this.messages = withLive(fromHistory(rows), this.messages.filter((m) => m.streaming && m.runId));
     this.renderSessions();
     this.renderTranscript();
   }
@@ -125,11 +127,8 @@ export class App {
       this.renderSessions();
       return;
     }
-    let msg = this.messages.find((m) => m.runId === p.runId && m.role === 'assistant');
-    if (!msg) {
-      msg = { key: `run-${p.runId}`, role: 'assistant', text: '', runId: p.runId, streaming: true };
-      this.messages.push(msg);
-    }
+    const { message: msg, removed } = runMessage(this.messages, p.runId);
+    for (const m of removed) this.removeElement(m.key);
     if (p.state === 'delta') {
       const text = p.message !== undefined ? textOf(p.message) : msg.text + (p.deltaText ?? '');
       msg.text = text;
@@ -230,7 +229,7 @@ export class App {
   private renderSessions(): void {
     clear(this.sessionList);
     for (const s of this.sessions) {
-      this.sessionList.append(h('button', { class: 'session', type: 'button', 'aria-current': s.key === this.current ? 'true' : 'false', onclick: () => this.switchTo(s.key) },
+      this.sessionList.append(h('button', { class: 'session', type: 'button', 'aria-current': s.key === this.current ? 'true' : 'false', 'data-testid': 'session', 'data-key': s.key, onclick: () => this.switchTo(s.key) },
         s.title, h('small', {}, s.key)));
     }
   }
@@ -239,6 +238,8 @@ export class App {
     clear(this.transcript);
     this.elements.clear();
     for (const m of this.messages) this.renderMessage(m);
+    // Stop follows the transcript shown: a run streaming in another session is not stoppable here.
+    this.updateComposer();
   }
 
   private renderMessage(m: ViewMessage): void {
@@ -256,11 +257,29 @@ export class App {
     this.transcript.scrollTop = this.transcript.scrollHeight;
   }
 
+  private removeElement(key: string): void {
+    this.elements.get(key)?.remove();
+    this.elements.delete(key);
+  }
+
   private updateComposer(): void {
     const open = this.state === 'open';
     this.sendButton.disabled = !open;
     this.abortButton.disabled = !open || !this.messages.some((m) => m.streaming);
   }
+}
+
+/**
+ * The gateway's canonical form of a session key (`main` → `agent:main:main`), so a key typed into
+ * the address bar matches the keys of the session list and of `chat` events.
+ */
+function canonicalKey(key: string): string {
+  const trimmed = key.trim();
+  if (/^agent:/i.test(trimmed)) {
+    const [, agent = '', ...rest] = trimmed.split(':');
+    return `agent:${agent.toLowerCase()}:${rest.join(':')}`;
+  }
+  return `agent:main:${trimmed}`;
 }
 
 function titleOf(key: string): string {
