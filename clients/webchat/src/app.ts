@@ -2,8 +2,9 @@
  * The WebChat controller: connection state, the session list, the transcript of the current
  * session (history + live `chat` events), the composer with send and abort.
  */
-import type { ClientState, GatewayClient } from '@switchboard/sdk';
+import type { ClientState, GatewayClient, GatewayError } from '@switchboard/sdk';
 import { createConnection, gatewayUrl, storeToken, storedToken } from './connection.js';
+import { PAIRING_RETRY_MS, noDeviceKeyMessage, renderAccess, viewForRefusal, type AccessView } from './access.js';
 import { clear, h } from './dom.js';
 import { fromHistory, runMessage, textOf, withLive, type ViewMessage } from './messages.js';
 import { loadBrowserIdentity } from './identity.js';
@@ -34,17 +35,19 @@ export class App {
   private messages: ViewMessage[] = [];
   private readonly elements = new Map<string, HTMLElement>();
   private banner: { text: string; error?: boolean } | undefined;
-  private needsLogin = false;
+  /** What the page shows instead of the chat while it may not chat (token form, pairing wait, notice). */
+  private access: AccessView | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly root: HTMLElement;
   private readonly connPill = h('span', { class: 'conn', 'data-state': 'idle', 'data-testid': 'connection' }, 'connecting');
-  private readonly bannerEl = h('div', { class: 'banner', hidden: true, role: 'status' });
+  private readonly bannerEl = h('div', { class: 'banner', hidden: true, role: 'status', 'data-testid': 'banner' });
   private readonly sessionList = h('nav', { 'aria-label': 'Sessions', 'data-testid': 'sessions' });
   private readonly transcript = h('section', { class: 'transcript', 'aria-live': 'polite', 'data-testid': 'transcript' });
   private readonly input = h('textarea', { placeholder: 'Message your agent…', 'aria-label': 'Message', 'data-testid': 'input' });
   private readonly sendButton = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send');
   private readonly abortButton = h('button', { type: 'button', 'data-testid': 'abort', disabled: true }, 'Stop');
-  private readonly approvals = new ApprovalsPanel(() => this.showLogin());
+  private readonly approvals = new ApprovalsPanel(() => this.showAccess({ kind: 'login' }));
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -58,8 +61,11 @@ export class App {
   // ── connection ───────────────────────────────────────────────────────────────────────────
 
   private async connect(): Promise<void> {
+    clearTimeout(this.retryTimer);
     this.client?.close();
     const credentials = await loadBrowserIdentity(gatewayUrl());
+    // Without a device key only the gateway's own machine gets in, and that is always a secure context.
+    if (!credentials && !window.isSecureContext) return this.showAccess({ kind: 'unavailable', message: noDeviceKeyMessage() });
     const client = createConnection({
       onState: (s) => this.setConnState(s),
       onResync: () => void this.reload(),
@@ -70,8 +76,11 @@ export class App {
     try {
       await client.start();
       this.approvals.attach(client);
-      this.needsLogin = false;
       this.setBanner(undefined);
+      if (this.access) {
+        this.access = undefined;
+        this.layout();
+      }
       await this.reload();
     } catch {
       // authFailed() or the state pill already tells the user.
@@ -86,16 +95,18 @@ export class App {
     if (state === 'open') void this.approvals.refresh();
   }
 
-  /** Shows the token form (the approvals panel asks for it: deciding needs the gateway token). */
-  private showLogin(): void {
-    this.needsLogin = true;
+  /** Shows the token form, the pairing wait or a notice instead of the chat. */
+  private showAccess(view: AccessView, message?: string): void {
+    this.access = view;
+    this.setBanner(message, true);
     this.layout();
   }
 
-  private authFailed(message: string): void {
-    this.needsLogin = true;
-    this.setBanner(`The gateway refused this browser: ${message}`, true);
-    this.layout();
+  private authFailed(error: GatewayError): void {
+    const view = viewForRefusal(error, storedToken() !== undefined);
+    this.showAccess(view, view.kind === 'login' ? view.message : undefined);
+    // A device waiting for approval: try again until an operator approves it (or the user gives up).
+    if (view.kind === 'pairing') this.retryTimer = setTimeout(() => void this.connect(), PAIRING_RETRY_MS);
   }
 
   // ── data ─────────────────────────────────────────────────────────────────────────────────
@@ -195,17 +206,15 @@ export class App {
 
   private layout(): void {
     clear(this.root);
-    this.root.classList.toggle('login-mode', this.needsLogin);
+    this.root.classList.toggle('login-mode', this.access !== undefined);
     const header = h('header', {}, h('h1', {}, 'Switchboard'), this.connPill, h('span', { class: 'spacer' }));
-    if (this.needsLogin) {
-      const tokenInput = h('input', { type: 'password', placeholder: 'Gateway token', 'aria-label': 'Gateway token', autocomplete: 'off', 'data-testid': 'token' });
-      const form = h('form', { class: 'login', onsubmit: (ev: Event) => { ev.preventDefault(); storeToken(tokenInput.value.trim() || undefined); this.needsLogin = false; this.layout(); void this.connect(); } },
-        h('h2', {}, 'Connect to your gateway'),
-        h('p', {}, 'This browser is not paired with the gateway. Paste the gateway token (from `switchboard config get auth.token`, or the token you configured). It is stored in this browser only.'),
-        tokenInput,
-        h('button', { type: 'submit', class: 'primary' }, 'Connect'),
-        storedToken() ? h('button', { type: 'button', onclick: () => { storeToken(undefined); this.layout(); } }, 'Forget stored token') : null);
-      this.root.append(header, this.bannerEl, form);
+    if (this.access) {
+      const panel = renderAccess(this.access, {
+        signIn: (token) => { storeToken(token); this.access = undefined; this.setBanner(undefined); this.layout(); void this.connect(); },
+        forgetToken: () => { clearTimeout(this.retryTimer); storeToken(undefined); this.showAccess({ kind: 'login' }); },
+        hasStoredToken: storedToken() !== undefined,
+      });
+      this.root.append(header, this.bannerEl, panel);
       return;
     }
     const composer = h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); void this.send(); } }, this.input, this.sendButton, this.abortButton);
