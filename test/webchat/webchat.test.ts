@@ -3,15 +3,12 @@
 // history after a reload, and resumes after the gateway kills its socket. Keeps a screenshot in
 // test/artifacts/webchat.png. Also: nothing the gateway serves contains a secret.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { sse, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
-
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { ARTIFACTS, httpUrl, launchChromium, newPage, send, waitConnected } from './chromium.js';
 
 let browser: Browser;
 let fake: FakeOpenAI;
@@ -19,7 +16,7 @@ let fake: FakeOpenAI;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   fake = await startFakeOpenAI();
 }, 60_000);
 afterEach(() => {
@@ -30,20 +27,11 @@ afterAll(async () => {
   await fake?.close();
 });
 
-/** The page's origin for a gateway: the WebChat is served on the control plane's own port. */
-const httpUrl = (gw: TestGateway) => gw.url.replace(/^ws:/, 'http:') + '/';
-
 async function openChat(gw: TestGateway): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
-  page.on('pageerror', (err) => { pageErrors.push(err.message); });
+  const page = await newPage(browser, pageErrors);
   await page.goto(httpUrl(gw));
-  await page.locator('[data-testid=connection][data-state=open]').waitFor({ timeout: 15_000 });
+  await waitConnected(page);
   return page;
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.locator('[data-testid=input]').fill(text);
-  await page.locator('[data-testid=send]').click();
 }
 
 const lastAssistant = (page: Page) => page.locator('[data-testid=message][data-role=assistant]').last();

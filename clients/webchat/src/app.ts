@@ -2,10 +2,11 @@
  * The WebChat controller: connection state, the session list, the transcript of the current
  * session (history + live `chat` events), the composer with send and abort.
  */
-import type { ClientState, GatewayClient } from '@switchboard/sdk';
+import type { ClientState, GatewayClient, GatewayError } from '@switchboard/sdk';
 import { createConnection, gatewayUrl, storeToken, storedToken } from './connection.js';
+import { PAIRING_RETRY_MS, noDeviceKeyMessage, renderAccess, viewForRefusal, type AccessView } from './access.js';
 import { clear, h } from './dom.js';
-import { fromHistory, textOf, type ViewMessage } from './messages.js';
+import { fromHistory, runMessage, textOf, withLive, type ViewMessage } from './messages.js';
 import { loadBrowserIdentity } from './identity.js';
 import { ApprovalsPanel } from './approvals.js';
 
@@ -30,21 +31,23 @@ export class App {
   private client: GatewayClient | undefined;
   private state: ClientState = 'idle';
   private sessions: SessionRow[] = [];
-  private current = new URLSearchParams(location.hash.slice(1)).get('session') || MAIN_SESSION;
+  private current = canonicalKey(new URLSearchParams(location.hash.slice(1)).get('session') || MAIN_SESSION);
   private messages: ViewMessage[] = [];
   private readonly elements = new Map<string, HTMLElement>();
   private banner: { text: string; error?: boolean } | undefined;
-  private needsLogin = false;
+  /** What the page shows instead of the chat while it may not chat (token form, pairing wait, notice). */
+  private access: AccessView | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly root: HTMLElement;
   private readonly connPill = h('span', { class: 'conn', 'data-state': 'idle', 'data-testid': 'connection' }, 'connecting');
-  private readonly bannerEl = h('div', { class: 'banner', hidden: true, role: 'status' });
+  private readonly bannerEl = h('div', { class: 'banner', hidden: true, role: 'status', 'data-testid': 'banner' });
   private readonly sessionList = h('nav', { 'aria-label': 'Sessions', 'data-testid': 'sessions' });
   private readonly transcript = h('section', { class: 'transcript', 'aria-live': 'polite', 'data-testid': 'transcript' });
   private readonly input = h('textarea', { placeholder: 'Message your agent…', 'aria-label': 'Message', 'data-testid': 'input' });
   private readonly sendButton = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send');
   private readonly abortButton = h('button', { type: 'button', 'data-testid': 'abort', disabled: true }, 'Stop');
-  private readonly approvals = new ApprovalsPanel(() => this.showLogin());
+  private readonly approvals = new ApprovalsPanel(() => this.showAccess({ kind: 'login' }));
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -58,8 +61,11 @@ export class App {
   // ── connection ───────────────────────────────────────────────────────────────────────────
 
   private async connect(): Promise<void> {
+    clearTimeout(this.retryTimer);
     this.client?.close();
     const credentials = await loadBrowserIdentity(gatewayUrl());
+    // Without a device key only the gateway's own machine gets in, and that is always a secure context.
+    if (!credentials && !window.isSecureContext) return this.showAccess({ kind: 'unavailable', message: noDeviceKeyMessage() });
     const client = createConnection({
       onState: (s) => this.setConnState(s),
       onResync: () => void this.reload(),
@@ -70,8 +76,11 @@ export class App {
     try {
       await client.start();
       this.approvals.attach(client);
-      this.needsLogin = false;
       this.setBanner(undefined);
+      if (this.access) {
+        this.access = undefined;
+        this.layout();
+      }
       await this.reload();
     } catch {
       // authFailed() or the state pill already tells the user.
@@ -86,16 +95,18 @@ export class App {
     if (state === 'open') void this.approvals.refresh();
   }
 
-  /** Shows the token form (the approvals panel asks for it: deciding needs the gateway token). */
-  private showLogin(): void {
-    this.needsLogin = true;
+  /** Shows the token form, the pairing wait or a notice instead of the chat. */
+  private showAccess(view: AccessView, message?: string): void {
+    this.access = view;
+    this.setBanner(message, true);
     this.layout();
   }
 
-  private authFailed(message: string): void {
-    this.needsLogin = true;
-    this.setBanner(`The gateway refused this browser: ${message}`, true);
-    this.layout();
+  private authFailed(error: GatewayError): void {
+    const view = viewForRefusal(error, storedToken() !== undefined);
+    this.showAccess(view, view.kind === 'login' ? view.message : undefined);
+    // A device waiting for approval: try again until an operator approves it (or the user gives up).
+    if (view.kind === 'pairing') this.retryTimer = setTimeout(() => void this.connect(), PAIRING_RETRY_MS);
   }
 
   // ── data ─────────────────────────────────────────────────────────────────────────────────
@@ -104,15 +115,17 @@ export class App {
   private async reload(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const key = this.current;
     const [list, history] = await Promise.all([
       client.request('sessions.list', { limit: 100 }).catch(() => undefined),
-      client.request('chat.history', { sessionKey: this.current, limit: 200 }).catch(() => undefined),
+      client.request('chat.history', { sessionKey: key, limit: 200 }).catch(() => undefined),
     ]);
+    // The user switched sessions meanwhile: this answer is for a transcript no longer shown.
+    if (key !== this.current) return;
     this.sessions = normaliseSessions(list);
     if (!this.sessions.some((s) => s.key === this.current)) this.sessions.unshift({ key: this.current, title: titleOf(this.current) });
     const rows = (history as { messages?: unknown[] } | undefined)?.messages ?? [];
-    const streaming = this.messages.filter((m) => m.streaming);
-    this.messages = [...fromHistory(rows), ...streaming];
+    this.messages = withLive(fromHistory(rows), this.messages.filter((m) => m.streaming && m.runId));
     this.renderSessions();
     this.renderTranscript();
   }
@@ -125,11 +138,8 @@ export class App {
       this.renderSessions();
       return;
     }
-    let msg = this.messages.find((m) => m.runId === p.runId && m.role === 'assistant');
-    if (!msg) {
-      msg = { key: `run-${p.runId}`, role: 'assistant', text: '', runId: p.runId, streaming: true };
-      this.messages.push(msg);
-    }
+    const { message: msg, removed } = runMessage(this.messages, p.runId);
+    for (const m of removed) this.removeElement(m.key);
     if (p.state === 'delta') {
       const text = p.message !== undefined ? textOf(p.message) : msg.text + (p.deltaText ?? '');
       msg.text = text;
@@ -196,17 +206,15 @@ export class App {
 
   private layout(): void {
     clear(this.root);
-    this.root.classList.toggle('login-mode', this.needsLogin);
+    this.root.classList.toggle('login-mode', this.access !== undefined);
     const header = h('header', {}, h('h1', {}, 'Switchboard'), this.connPill, h('span', { class: 'spacer' }));
-    if (this.needsLogin) {
-      const tokenInput = h('input', { type: 'password', placeholder: 'Gateway token', 'aria-label': 'Gateway token', autocomplete: 'off', 'data-testid': 'token' });
-      const form = h('form', { class: 'login', onsubmit: (ev: Event) => { ev.preventDefault(); storeToken(tokenInput.value.trim() || undefined); this.needsLogin = false; this.layout(); void this.connect(); } },
-        h('h2', {}, 'Connect to your gateway'),
-        h('p', {}, 'This browser is not paired with the gateway. Paste the gateway token (from `switchboard config get auth.token`, or the token you configured). It is stored in this browser only.'),
-        tokenInput,
-        h('button', { type: 'submit', class: 'primary' }, 'Connect'),
-        storedToken() ? h('button', { type: 'button', onclick: () => { storeToken(undefined); this.layout(); } }, 'Forget stored token') : null);
-      this.root.append(header, this.bannerEl, form);
+    if (this.access) {
+      const panel = renderAccess(this.access, {
+        signIn: (token) => { storeToken(token); this.access = undefined; this.setBanner(undefined); this.layout(); void this.connect(); },
+        forgetToken: () => { clearTimeout(this.retryTimer); storeToken(undefined); this.showAccess({ kind: 'login' }); },
+        hasStoredToken: storedToken() !== undefined,
+      });
+      this.root.append(header, this.bannerEl, panel);
       return;
     }
     const composer = h('form', { class: 'composer', onsubmit: (ev: Event) => { ev.preventDefault(); void this.send(); } }, this.input, this.sendButton, this.abortButton);
@@ -230,7 +238,7 @@ export class App {
   private renderSessions(): void {
     clear(this.sessionList);
     for (const s of this.sessions) {
-      this.sessionList.append(h('button', { class: 'session', type: 'button', 'aria-current': s.key === this.current ? 'true' : 'false', onclick: () => this.switchTo(s.key) },
+      this.sessionList.append(h('button', { class: 'session', type: 'button', 'aria-current': s.key === this.current ? 'true' : 'false', 'data-testid': 'session', 'data-key': s.key, onclick: () => this.switchTo(s.key) },
         s.title, h('small', {}, s.key)));
     }
   }
@@ -239,6 +247,8 @@ export class App {
     clear(this.transcript);
     this.elements.clear();
     for (const m of this.messages) this.renderMessage(m);
+    // Stop follows the transcript shown: a run streaming in another session is not stoppable here.
+    this.updateComposer();
   }
 
   private renderMessage(m: ViewMessage): void {
@@ -256,11 +266,29 @@ export class App {
     this.transcript.scrollTop = this.transcript.scrollHeight;
   }
 
+  private removeElement(key: string): void {
+    this.elements.get(key)?.remove();
+    this.elements.delete(key);
+  }
+
   private updateComposer(): void {
     const open = this.state === 'open';
     this.sendButton.disabled = !open;
     this.abortButton.disabled = !open || !this.messages.some((m) => m.streaming);
   }
+}
+
+/**
+ * The gateway's canonical form of a session key (`main` → `agent:main:main`), so a key typed into
+ * the address bar matches the keys of the session list and of `chat` events.
+ */
+function canonicalKey(key: string): string {
+  const trimmed = key.trim();
+  if (/^agent:/i.test(trimmed)) {
+    const [, agent = '', ...rest] = trimmed.split(':');
+    return `agent:${agent.toLowerCase()}:${rest.join(':')}`;
+  }
+  return `agent:main:${trimmed}`;
 }
 
 function titleOf(key: string): string {

@@ -3,7 +3,7 @@
  * machine the browser's device identity pairs automatically; elsewhere the user types the gateway
  * token once and it is kept in this browser's localStorage — never in the URL.
  */
-import { GatewayClient, type ClientState } from '@switchboard/sdk';
+import { GatewayClient, type ClientState, type GatewayError } from '@switchboard/sdk';
 import type { BrowserCredentials } from './identity.js';
 
 const TOKEN_KEY = 'switchboard.gatewayToken';
@@ -32,7 +32,8 @@ export function gatewayUrl(): string {
 export interface ConnectionHandlers {
   onState(state: ClientState): void;
   onResync(): void;
-  onAuthFailed(message: string): void;
+  /** The gateway refused the handshake (its `details.code` says why). */
+  onAuthFailed(error: GatewayError): void;
 }
 
 export function createConnection(handlers: ConnectionHandlers, credentials?: BrowserCredentials): GatewayClient {
@@ -48,6 +49,6 @@ export function createConnection(handlers: ConnectionHandlers, credentials?: Bro
     resume: true,
     onStateChange: handlers.onState,
     onResync: handlers.onResync,
-    onHandshakeError: (err) => handlers.onAuthFailed(err.message),
+    onHandshakeError: (err) => handlers.onAuthFailed(err),
   });
 }

@@ -52,7 +52,7 @@ function endNote(r: { aborted?: boolean; stopReason?: string; state?: string }):
   return {};
 }
 
-/** Builds view messages from a `chat.history` answer. */
+/** Builds view messages from a `chat.history` answer; a `partial` entry is a run still streaming. */
 export function fromHistory(rows: unknown[]): ViewMessage[] {
   return rows.map((row, i) => {
     const r = row as { id?: string; timestamp?: number; runId?: string; aborted?: boolean; stopReason?: string; state?: string };
@@ -62,7 +62,37 @@ export function fromHistory(rows: unknown[]): ViewMessage[] {
       text: textOf(row),
       timestamp: r.timestamp,
       runId: r.runId,
+      ...(r.state === 'partial' ? { streaming: true } : {}),
       ...endNote(r),
     };
-  }).filter((m) => m.text.length > 0);
+  }).filter((m) => m.text.length > 0 || m.streaming);
+}
+
+/**
+ * A fresh history page plus the answers streaming on this page. A run the page shows as streaming
+ * keeps its live message (the whole run's text so far, newer than the stored copy) in place of its
+ * stored entries — unless the page says it has ended (its `final` may have been missed offline).
+ */
+export function withLive(history: ViewMessage[], live: ViewMessage[]): ViewMessage[] {
+  const ended = (runId: string | undefined) => {
+    const stored = history.filter((m) => m.role === 'assistant' && m.runId === runId);
+    return stored.length > 0 && !stored.some((m) => m.streaming);
+  };
+  const keep = live.filter((m) => !ended(m.runId));
+  const liveRuns = new Set(keep.map((m) => m.runId));
+  return [...history.filter((m) => m.role !== 'assistant' || !liveRuns.has(m.runId)), ...keep];
+}
+
+/**
+ * The one message that shows run `runId`'s answer, created at the end when there is none. `chat`
+ * events carry the whole run's text, so the run's other stored assistant entries (one per model
+ * turn, from a history page loaded mid-run) are folded into it and removed.
+ */
+export function runMessage(messages: ViewMessage[], runId: string): { message: ViewMessage; removed: ViewMessage[] } {
+  const ofRun = messages.filter((m) => m.runId === runId && m.role === 'assistant');
+  const message = ofRun[0] ?? { key: `run-${runId}`, role: 'assistant', text: '', runId, streaming: true };
+  if (!ofRun.length) messages.push(message);
+  const removed = ofRun.slice(1);
+  for (const m of removed) messages.splice(messages.indexOf(m), 1);
+  return { message, removed };
 }

@@ -124,8 +124,10 @@ export class Run {
     switch (event.type) {
       case 'assistant':
         this.turnText = event.text;
-        writer.text(event.text);
+        // Clients first, the transcript checkpoint after: both happen in this same tick, so no
+        // request can read the transcript in between, and a SQLite write never delays a delta.
         this.deps.emit({ ...base, type: 'delta', text: this.text, delta: event.delta, messageText: event.text });
+        writer.text(event.text);
         return;
       case 'message':
         writer.message(event.message);

@@ -38,38 +38,75 @@ export function toOpenAIMessage(m: ModelMessage): Record<string, unknown> {
   }
 }
 
-/** One HTTP attempt: its own abort controller and the connect/idle timers that fire it. */
+/**
+ * One HTTP attempt: its own abort controller and the connect/idle clock that fires it.
+ *
+ * The clock is a deadline checked by one timer, not a timer per read: a streaming answer re-arms
+ * it on every chunk (and pauses it around every event it hands on), so re-arming only moves the
+ * deadline; the timer, when it fires early, sleeps again for the time that is left.
+ */
 export class Attempt {
   readonly controller = new AbortController();
   readonly signal: AbortSignal;
   private timer: NodeJS.Timeout | undefined;
-  private armed: { ms: number; error: () => ProviderError } | undefined;
+  /** When the pending timer fires (performance.now() ms). */
+  private firesAt = 0;
+  private armedMs = 0;
+  private armedError: (() => ProviderError) | undefined;
+  /** When the armed clock runs out (performance.now() ms); undefined while paused or closed. */
+  private deadline: number | undefined;
 
   constructor(parent: AbortSignal) {
     this.signal = AbortSignal.any([parent, this.controller.signal]);
   }
 
-  /** (Re)arms the timer: after `ms` without another arm, the attempt aborts with `error()`. */
+  /** (Re)arms the clock: after `ms` without another arm, the attempt aborts with `error()`. */
   arm(ms: number, error: () => ProviderError): void {
-    this.armed = { ms, error };
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.controller.abort(error()), ms);
+    this.armedMs = ms;
+    this.armedError = error;
+    this.start();
   }
 
   /** Stops the clock while the consumer, not the server, is the one we wait for. */
   pause(): void {
-    clearTimeout(this.timer);
+    this.deadline = undefined;
   }
 
-  /** Restarts the last armed timer from zero. */
+  /** Restarts the last armed clock from zero. */
   resume(): void {
-    if (this.armed && !this.controller.signal.aborted) this.arm(this.armed.ms, this.armed.error);
+    if (this.armedError && !this.controller.signal.aborted) this.start();
   }
 
   /** Stops the timer and aborts the request and its body; idempotent. */
   close(): void {
+    this.deadline = undefined;
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.controller.abort();
+  }
+
+  private start(): void {
+    const now = performance.now();
+    this.deadline = now + this.armedMs;
+    // A pending timer that fires no later than the deadline will find it and sleep again.
+    if (this.timer && this.firesAt <= this.deadline) return;
+    clearTimeout(this.timer);
+    this.schedule(this.armedMs, now);
+  }
+
+  private schedule(ms: number, now: number): void {
+    this.firesAt = now + ms;
+    this.timer = setTimeout(() => this.check(), ms);
+  }
+
+  private check(): void {
+    this.timer = undefined;
+    if (this.deadline === undefined) return;
+    const now = performance.now();
+    // Timers may fire a little early; only a deadline really passed aborts.
+    if (this.deadline - now > 1) return this.schedule(this.deadline - now, now);
+    this.deadline = undefined;
+    this.controller.abort(this.armedError!());
   }
 }
 

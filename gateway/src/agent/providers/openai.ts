@@ -188,9 +188,10 @@ export class OpenAIProvider implements ModelProvider {
         throw new ProviderError('bad_response', `${this.ctx.endpoint} answered with "${type.split(';')[0]}", not an event stream; check agent.baseUrl points at an OpenAI-compatible API (usually ending in /v1)`, { status: response.status });
       }
       if (!response.body) throw new ProviderError('bad_response', `${this.ctx.endpoint} sent an empty body; check agent.baseUrl`);
+      const idle = () => this.timeoutError('idle', this.timeouts.idleMs);
       const events = readSse(response.body, {
         maxEventChars: this.options.maxEventChars,
-        onBytes: () => attempt.arm(this.timeouts.idleMs, () => this.timeoutError('idle', this.timeouts.idleMs)),
+        onBytes: () => attempt.arm(this.timeouts.idleMs, idle),
       });
       return { acc, buffered: await this.readToFirstOutput(events, acc), events, attempt };
     } catch (error) {
