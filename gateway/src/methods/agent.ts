@@ -9,6 +9,7 @@
  * idempotencyKey after the restart runs it again (docs/protocol.md, "How the final of agent arrives").
  */
 import type { AgentAccepted, AgentFinal } from '@switchboard/protocol';
+import { idempotencyScope } from '../idempotency/scope.js';
 import type { Handler } from '../context.js';
 import { MAIN_KEY } from '../sessions/keys.js';
 import type { RunOutcome, SubmitResult } from '../runs/types.js';
@@ -27,6 +28,7 @@ export const agent: Handler<'agent'> = async (ctx, params) => {
     text: params.message,
     origin: callerOrigin(ctx),
     idempotencyKey: params.idempotencyKey,
+    idempotencyScope: idempotencyScope(ctx.caller),
     model: params.model,
     timeoutMs: params.timeout ? params.timeout * 1000 : undefined,
     expectedSessionId: params.sessionId,

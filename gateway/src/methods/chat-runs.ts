@@ -7,6 +7,7 @@
  * again) or is answered from the ledger; a retry while its run is still going answers `in_flight`.
  */
 import { GatewayError, type ChatSendResult } from '@switchboard/protocol';
+import { idempotencyScope } from '../idempotency/scope.js';
 import type { Handler, MethodContext } from '../context.js';
 import { resolveSessionKey } from '../sessions/keys.js';
 import type { RunOrigin, SubmitResult } from '../runs/types.js';
@@ -24,6 +25,7 @@ export const chatSend: Handler<'chat.send'> = async (ctx, params) => {
     text: params.message,
     origin: callerOrigin(ctx),
     idempotencyKey: params.idempotencyKey,
+    idempotencyScope: idempotencyScope(ctx.caller),
     mode: params.queueMode,
     timeoutMs: params.timeoutMs || undefined,
     expectedSessionId: params.sessionId,
