@@ -6,7 +6,8 @@
  * `ctx.sendFinal` with `{runId, status, summary, result}`: the ledger records it durably and sends
  * it, as a second `res` frame with the same request id, to the requester and to every retry that
  * joined meanwhile. A run cut off by a gateway stop gets no final here: a retry with the same
- * idempotencyKey after the restart runs it again (docs/protocol.md, "How the final of agent arrives").
+ * idempotencyKey after the restart runs it again, unless it had called tools (then
+ * IDEMPOTENCY_OUTCOME_UNKNOWN; docs/protocol.md, "How the final of agent arrives").
  */
 import type { AgentAccepted, AgentFinal } from '@switchboard/protocol';
 import { idempotencyScope } from '../idempotency/scope.js';

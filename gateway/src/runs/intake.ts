@@ -112,12 +112,23 @@ function resubmitted(ctx: IntakeContext, stored: TranscriptEntry, lane: Lane, re
     ctx.registry.end(runId, outcomeFromEntries(runId, lane.sessionKey, entries));
     return { kind: 'none', result: { ...base, status: 'completed' } };
   }
+  // A caller's retry is answered, not re-run, once the cut-off attempt had called tools: their
+  // effects (a node command, say) may have happened, and running again could repeat them.
+  if (request.idempotencyScope !== undefined && entries.some((e) => e.role === 'tool')) throw toolsMayHaveRun(runId);
   // Cut off by a restart: run it again with the same id; its earlier attempt stays as interrupted.
   const messages = userMessagesOfRun(entries, stored);
   const pending: PendingRun = { runId, kind: 'single', messages, timeoutMs: request.timeoutMs, model: request.model };
   const status = lane.idle ? 'started' as const : 'queued' as const;
   reserve(ctx, lane, pending, stored.sessionId);
   return { kind: 'queued', result: { ...base, status }, lane, pending, created: true, interrupt: false };
+}
+
+/** IDEMPOTENCY_OUTCOME_UNKNOWN for a cut-off run that had started tool calls. */
+function toolsMayHaveRun(runId: string): GatewayError {
+  return new GatewayError('UNAVAILABLE', `the gateway restarted while run ${runId} was calling tools, so their effects may already have happened and it is not run again; read the session's history and, if needed, send the message again with a new idempotencyKey`, {
+    retryable: false,
+    details: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', runId },
+  });
 }
 
 /** Adds a new waiting run to a lane (and the lane to the map). */
