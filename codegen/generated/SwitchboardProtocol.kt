@@ -929,7 +929,7 @@ data class ChatSendParams (
     val deliver: Boolean? = null,
     val idempotencyKey: String,
     val message: String,
-    val queueMode: QueueMode? = null,
+    val queueMode: ChatQueueMode? = null,
 
     @SerialName("sessionId")
     val sessionID: String? = null,
@@ -940,6 +940,15 @@ data class ChatSendParams (
     @SerialName("timeoutMs")
     val timeoutMS: Long? = null
 )
+
+@Serializable
+enum class ChatQueueMode(val value: String) {
+    @SerialName("collect") Collect("collect"),
+    @SerialName("followup") Followup("followup"),
+    @SerialName("interrupt") Interrupt("interrupt"),
+    @SerialName("queue") Queue("queue"),
+    @SerialName("steer") Steer("steer");
+}
 
 @Serializable
 data class ChatSendResult (

@@ -1864,7 +1864,7 @@ public struct ChatSendParams: Codable {
     public let deliver: Bool?
     public let idempotencyKey: String
     public let message: String
-    public let queueMode: QueueMode?
+    public let queueMode: ChatQueueMode?
     public let sessionID: String?
     public let sessionKey: String
     public let thinking: String?
@@ -1882,7 +1882,7 @@ public struct ChatSendParams: Codable {
         case timeoutMS = "timeoutMs"
     }
 
-    public init(agentID: String?, deliver: Bool?, idempotencyKey: String, message: String, queueMode: QueueMode?, sessionID: String?, sessionKey: String, thinking: String?, timeoutMS: Int?) {
+    public init(agentID: String?, deliver: Bool?, idempotencyKey: String, message: String, queueMode: ChatQueueMode?, sessionID: String?, sessionKey: String, thinking: String?, timeoutMS: Int?) {
         self.agentID = agentID
         self.deliver = deliver
         self.idempotencyKey = idempotencyKey
@@ -1893,6 +1893,14 @@ public struct ChatSendParams: Codable {
         self.thinking = thinking
         self.timeoutMS = timeoutMS
     }
+}
+
+public enum ChatQueueMode: String, Codable {
+    case collect = "collect"
+    case followup = "followup"
+    case interrupt = "interrupt"
+    case queue = "queue"
+    case steer = "steer"
 }
 
 // MARK: - ChatSendResult

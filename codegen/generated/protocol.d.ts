@@ -30,6 +30,7 @@ export type SessionPreviewItemRole = "user" | "assistant" | "tool" | "system" | 
 export type SessionsResetParamsReason = "new" | "reset";
 export type TranscriptMessageRole = "user" | "assistant" | "tool" | "system-note";
 export type TranscriptMessageState = "partial" | "final" | "aborted" | "interrupted" | "error";
+export type ChatQueueMode = "interrupt" | "queue" | "collect" | "steer" | "followup";
 export type ChatSendResult = ChatSendResultVariant1 | ChatAbortResult;
 export type RunStatus = "started" | "in_flight" | "queued" | "completed";
 export type AgentFinalStatus = "ok" | "error";
@@ -736,7 +737,7 @@ export interface ChatSendParams {
   sessionId?: string;
   thinking?: string;
   timeoutMs?: number;
-  queueMode?: QueueMode;
+  queueMode?: ChatQueueMode;
   deliver?: boolean;
 }
 export interface ChatSendResultVariant1 {

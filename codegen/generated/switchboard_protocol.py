@@ -2297,6 +2297,14 @@ class ChatHistoryResult:
         return result
 
 
+class ChatQueueMode(Enum):
+    COLLECT = "collect"
+    FOLLOWUP = "followup"
+    INTERRUPT = "interrupt"
+    QUEUE = "queue"
+    STEER = "steer"
+
+
 @dataclass
 class ChatSendParams:
     idempotency_key: str
@@ -2304,7 +2312,7 @@ class ChatSendParams:
     session_key: str
     agent_id: Optional[str] = None
     deliver: Optional[bool] = None
-    queue_mode: Optional[QueueMode] = None
+    queue_mode: Optional[ChatQueueMode] = None
     session_id: Optional[str] = None
     thinking: Optional[str] = None
     timeout_ms: Optional[int] = None
@@ -2317,7 +2325,7 @@ class ChatSendParams:
         session_key = from_str(obj.get("sessionKey"))
         agent_id = from_union([from_str, from_none], obj.get("agentId"))
         deliver = from_union([from_bool, from_none], obj.get("deliver"))
-        queue_mode = from_union([from_none, QueueMode], obj.get("queueMode"))
+        queue_mode = from_union([ChatQueueMode, from_none], obj.get("queueMode"))
         session_id = from_union([from_str, from_none], obj.get("sessionId"))
         thinking = from_union([from_str, from_none], obj.get("thinking"))
         timeout_ms = from_union([from_int, from_none], obj.get("timeoutMs"))
@@ -2333,7 +2341,7 @@ class ChatSendParams:
         if self.deliver is not None:
             result["deliver"] = from_union([from_bool, from_none], self.deliver)
         if self.queue_mode is not None:
-            result["queueMode"] = from_union([from_none, lambda x: to_enum(QueueMode, x)], self.queue_mode)
+            result["queueMode"] = from_union([lambda x: to_enum(ChatQueueMode, x), from_none], self.queue_mode)
         if self.session_id is not None:
             result["sessionId"] = from_union([from_str, from_none], self.session_id)
         if self.thinking is not None:
@@ -5703,6 +5711,14 @@ def chat_send_params_from_dict(s: Any) -> ChatSendParams:
 
 def chat_send_params_to_dict(x: ChatSendParams) -> Any:
     return to_class(ChatSendParams, x)
+
+
+def chat_queue_mode_from_dict(s: Any) -> ChatQueueMode:
+    return ChatQueueMode(s)
+
+
+def chat_queue_mode_to_dict(x: ChatQueueMode) -> Any:
+    return to_enum(ChatQueueMode, x)
 
 
 def chat_send_result_from_dict(s: Any) -> ChatSendResult:

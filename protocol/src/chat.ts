@@ -8,7 +8,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { IdempotencyKey, NonEmptyString, TimestampMs, closedObject, JsonObject, StringEnum } from './primitives.js';
-import { QueueMode, SessionKey } from './sessions.js';
+import { SessionKey } from './sessions.js';
 import { event, method } from './method.js';
 
 // ── shapes ─────────────────────────────────────────────────────────────────────────────────────
@@ -97,6 +97,15 @@ export const ChatInjectResult = closedObject({
 });
 export type ChatInjectResult = Static<typeof ChatInjectResult>;
 
+/**
+ * `chat.send.queueMode`: Switchboard's modes and OpenClaw's names for them. `followup` is `queue`;
+ * `steer` (OpenClaw: inject into the running run) is handled as `interrupt` here, as there is no
+ * injection into a running run (docs/protocol.md, "Queue modes").
+ */
+export const ChatQueueModes = ['interrupt', 'queue', 'collect', 'steer', 'followup'] as const;
+export const ChatQueueMode = StringEnum(ChatQueueModes);
+export type ChatQueueMode = (typeof ChatQueueModes)[number];
+
 /** A message for the session's agent. `/stop` aborts the session's runs instead. */
 export const ChatSendParams = closedObject({
   sessionKey: SessionKey,
@@ -109,8 +118,8 @@ export const ChatSendParams = closedObject({
   thinking: Type.Optional(Type.String({ maxLength: 64 })),
   /** Run time limit for this message's run (ms; 0: the default). */
   timeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
-  /** Extension: overrides the session's mode for this message (`interrupt`, `queue`, `collect`). */
-  queueMode: Type.Optional(QueueMode),
+  /** Overrides the session's mode for this message: `interrupt`, `queue`, `collect`, or OpenClaw's `steer`, `followup`. */
+  queueMode: Type.Optional(ChatQueueMode),
   /** Delivery to a channel: only `false` is accepted from chat clients. */
   deliver: Type.Optional(Type.Boolean()),
 });

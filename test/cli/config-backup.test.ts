@@ -70,6 +70,37 @@ describe('switchboard config', () => {
     expect(await fromEnv.ready).not.toBe(`ws://127.0.0.1:${port}`);
   });
 
+  it('lets the CLI reach a gateway whose token is in config.yaml as a ${ENV} reference; flags and env come first', async () => {
+    const literal = await cli('config', 'set', 'gateway.auth.token', 'literal-token-0123456789');
+    expect(literal.code).toBe(0);
+    expect(literal.stderr).toContain('gateway.auth.token is stored in plain text');
+    expect(literal.stderr).toContain("switchboard config set gateway.auth.token '${GATEWAY_AUTH_TOKEN}'");
+    expect(literal.stderr).not.toContain('literal-token-0123456789');
+    const reference = await cli('config', 'set', 'gateway.auth.token', '${GW_SECRET}');
+    expect(reference.code).toBe(0);
+    expect(reference.stderr).not.toContain('plain text');
+    const daemon = spawnDaemon({ stateDir: home, env: { GW_SECRET: TEST_TOKEN } });
+    daemons.push(daemon);
+    const url = await daemon.ready;
+    const env = { SWITCHBOARD_HOME: home, SWITCHBOARD_URL: url };
+    // (Failures first: after one successful connect the CLI holds a device token and needs no other.)
+    // The reference unset here: a warning that says what to do, then the handshake is refused.
+    const unset = await runCli(['status'], env);
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain('could not read gateway.auth from');
+    expect(unset.stderr).toContain('GW_SECRET');
+    expect(unset.stderr).toContain('pass --token');
+    // A flag, or the environment, wins over the file.
+    const wrong = 'wrong-token-0123456789abcdef';
+    expect(await runCli(['status', '--token', wrong], { ...env, GW_SECRET: TEST_TOKEN })).toMatchObject({ code: 1, stderr: expect.stringContaining('AUTH_TOKEN_MISMATCH') });
+    expect(await runCli(['status'], { ...env, GW_SECRET: TEST_TOKEN, SWITCHBOARD_GATEWAY_TOKEN: wrong })).toMatchObject({ code: 1, stderr: expect.stringContaining('AUTH_TOKEN_MISMATCH') });
+    // No flag, no SWITCHBOARD_GATEWAY_TOKEN: the credential comes from config.yaml.
+    const status = await runCli(['status', '--json'], { ...env, GW_SECRET: TEST_TOKEN });
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toHaveProperty('version');
+  });
+
   it('migrates an old file when the daemon starts, keeping a backup', async () => {
     const port = await freePort();
     writeFileSync(join(work, 'legacy.yaml'), `# from an early build\nport: ${port}\nlogLevel: info\n`);

@@ -1,7 +1,9 @@
 // kill -9 at random moments while a writer issues idempotent chat.inject requests (transcript
 // appends) against a real daemon process. After every restart: the store opens, every acknowledged
 // request's answer is replayed unchanged, an unacknowledged one completes on retry, and in the end
-// every key produced exactly one transcript row. `pnpm soak:crash` runs hundreds of cycles.
+// every key produced exactly one transcript row. CYCLES counts kills during writes; before every
+// seventh one the daemon is also killed during start-up (extra cycles, not counted in CYCLES).
+// `pnpm soak:crash` runs hundreds of cycles.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,16 +44,19 @@ describe('crash consistency', () => {
     let previous: string[] = [];
     let nextKey = 0;
     let daemon: DaemonProcess | undefined;
+    let startupKills = 0;
 
     for (let cycle = 0; cycle < CYCLES; cycle++) {
-      daemon = spawnDaemon({ stateDir, token: TEST_TOKEN });
       if (cycle % 7 === 6) {
-        // Now and then die during start-up itself (opening, migrating, recovering).
+        // Now and then also die during start-up itself (opening, migrating, recovering), in addition
+        // to this cycle's kill during writes.
+        daemon = spawnDaemon({ stateDir, token: TEST_TOKEN });
         await new Promise((r) => setTimeout(r, Math.random() * 300));
         daemon.kill('SIGKILL');
         await daemon.exited;
-        continue;
+        startupKills++;
       }
+      daemon = spawnDaemon({ stateDir, token: TEST_TOKEN });
       const url = await daemon.ready;
       const client = await connect(url);
 
@@ -118,6 +123,6 @@ describe('crash consistency', () => {
     } finally {
       db.close();
     }
-    console.log(`crash test: ${CYCLES} cycles, ${sent.length} requests, ${acked.size} answers checked`);
-  }, Math.max(180_000, CYCLES * 3_000));
+    console.log(`crash test: ${CYCLES} kills during writes, ${startupKills} during start-up, ${sent.length} requests, ${acked.size} answers checked`);
+  }, Math.max(180_000, CYCLES * 3_500));
 });

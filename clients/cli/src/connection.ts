@@ -1,8 +1,10 @@
 /**
  * How the CLI reaches the gateway: URL from --url, SWITCHBOARD_URL or the default loopback port;
- * credential from --token/--password, the environment, or the token the daemon generated in the
- * state directory (so a CLI on the gateway's host needs no setup).
+ * credential from --token/--password, the environment, `gateway.auth` of config.yaml (with its
+ * `${ENV}` references resolved), or the token the daemon generated in the state directory — so a
+ * CLI on the gateway's host needs no setup.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readGeneratedToken, resolveStateDir, DEFAULT_PORT } from '@switchboard/gateway/local';
 import { GatewayError, ALL_OPERATOR_SCOPES } from '@switchboard/protocol';
@@ -28,14 +30,43 @@ export interface ResolvedTarget {
   timeoutMs: number;
 }
 
-export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ResolvedTarget {
+/**
+ * The gateway URL, credential and timeout. The credential comes from, in this order: --token or
+ * --password, SWITCHBOARD_GATEWAY_TOKEN or SWITCHBOARD_GATEWAY_PASSWORD, `gateway.auth.token` or
+ * `.password` in config.yaml, the generated token file. A config file that cannot be read is a
+ * warning on stderr (the generated token is tried next).
+ */
+export async function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedTarget> {
   const url = flags.url ?? env.SWITCHBOARD_URL ?? `ws://127.0.0.1:${env.SWITCHBOARD_PORT ?? DEFAULT_PORT}`;
-  const password = flags.password ?? env.SWITCHBOARD_GATEWAY_PASSWORD;
+  let password = flags.password ?? env.SWITCHBOARD_GATEWAY_PASSWORD;
   let token = flags.token ?? env.SWITCHBOARD_GATEWAY_TOKEN;
-  if (!token && !password) token = readGeneratedToken(resolveStateDir());
+  if (!token && !password) ({ token, password } = await configCredential(resolveStateDir(undefined, env), env));
+  if (!token && !password) token = readGeneratedToken(resolveStateDir(undefined, env));
   const timeoutMs = flags.timeout ? Number(flags.timeout) : 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliError(ExitCode.USAGE, `--timeout must be a positive number of milliseconds, got "${flags.timeout}"`);
   return { url, token, password, timeoutMs };
+}
+
+/**
+ * `gateway.auth` of the state directory's config.yaml, through the gateway's config loader (so
+ * `${ENV}` references resolve exactly as the daemon resolves them). The loader is imported only
+ * when the file exists, keeping the CLI's start-up light otherwise.
+ */
+async function configCredential(stateDir: string, env: NodeJS.ProcessEnv): Promise<{ token?: string; password?: string }> {
+  // CONFIG_FILE of gateway/src/config/file.ts, checked before the loader is imported.
+  const path = join(stateDir, 'config.yaml');
+  if (!existsSync(path)) return {};
+  const { loadConfigFile } = await import('@switchboard/gateway/admin');
+  try {
+    const auth = loadConfigFile(stateDir, { env }).config.gateway?.auth;
+    if (auth?.mode === 'password') return { password: auth.password };
+    if (auth?.mode === 'none') return {};
+    return auth?.token ? { token: auth.token } : { password: auth?.password };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`warning: could not read gateway.auth from ${path}, so the generated token is tried instead: ${reason}\nwarning: fix the file (switchboard config validate), or pass --token / set SWITCHBOARD_GATEWAY_TOKEN\n`);
+    return {};
+  }
 }
 
 /**

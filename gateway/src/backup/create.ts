@@ -4,8 +4,9 @@
  * transaction, so the copy is one committed state even under concurrent writes), checked with
  * `integrity_check`, and packed with the config file and a manifest of sizes and SHA-256 sums.
  *
- * Without `includeSecrets` the generated token is left out, secret config values that are not
- * `${ENV}` references are removed (their keys listed in the manifest), and secret tables are emptied.
+ * Without `includeSecrets` the generated token and the WhatsApp credentials are left out, secret
+ * config values that are not `${ENV}` references are removed (their keys listed in the manifest),
+ * and secret tables are emptied.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, fsyncSync, mkdtempSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { CONFIG_FILE, parseConfigText } from '../config/file.js';
 import { SECRET_KEY } from '../config/schema.js';
 import { GATEWAY_VERSION } from '../version.js';
 import { writeTarGz, type TarSource } from './tar.js';
+import { WHATSAPP_BUNDLE_FILE, packWhatsAppCredentials } from './whatsapp.js';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, MANIFEST_FILE, SECRET_TABLES, type BackupManifest } from './manifest.js';
 
 /** Options of {@link createBackup}. */
@@ -55,6 +57,8 @@ export async function createBackup(stateDir: string, file: string, options: Crea
       const data = readFileSync(tokenFile);
       sources.push({ name: GENERATED_TOKEN_FILE, data, size: data.length });
     }
+    const whatsapp = options.includeSecrets ? packWhatsAppCredentials(stateDir) : undefined;
+    if (whatsapp) sources.push({ name: WHATSAPP_BUNDLE_FILE, data: whatsapp, size: whatsapp.length });
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
       formatVersion: BACKUP_FORMAT_VERSION,

@@ -5,6 +5,7 @@
 import { DATABASE_FILE } from '../store/store.js';
 import { GENERATED_TOKEN_FILE } from '../auth/shared-secret.js';
 import { CONFIG_FILE } from '../config/file.js';
+import { WHATSAPP_BUNDLE_FILE } from './whatsapp.js';
 
 /** Identifies a Switchboard backup manifest. */
 export const BACKUP_FORMAT = 'switchboard-backup';
@@ -13,8 +14,8 @@ export const BACKUP_FORMAT_VERSION = 1;
 /** The manifest's entry name (always the archive's first entry). */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Files a backup may carry, in archive order. */
-export const BACKUP_FILES = [DATABASE_FILE, CONFIG_FILE, GENERATED_TOKEN_FILE] as const;
+/** Files a backup may carry, in archive order (the last two only with `--include-secrets`). */
+export const BACKUP_FILES = [DATABASE_FILE, CONFIG_FILE, GENERATED_TOKEN_FILE, WHATSAPP_BUNDLE_FILE] as const;
 
 /**
  * Tables whose rows are credentials: left out of a backup unless `--include-secrets`. The identity

@@ -9,8 +9,11 @@
  * (WAL checkpoint) and copied to `pre-restore-<time>/`; then each file is swapped in with one
  * `rename`, which is atomic: at every instant `switchboard.db` is wholly the old or wholly the new
  * one. A crash between files leaves the new database with the old config; run the restore again.
+ * WhatsApp credentials (in backups made with `--include-secrets`) are checked and written into the
+ * staging folder first, then replace `channels/whatsapp/` as a whole; a backup without them leaves
+ * the current ones in place.
  */
-import { createWriteStream, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, type WriteStream } from 'node:fs';
+import { createWriteStream, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, type WriteStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -22,6 +25,7 @@ import { ensureStateDir } from '../state-dir.js';
 import { InstanceLock } from '../instance-lock.js';
 import { readTarGz } from './tar.js';
 import { MANIFEST_FILE, checkManifest, type BackupManifest } from './manifest.js';
+import { WHATSAPP_BUNDLE_FILE, readWhatsAppBundle, swapInWhatsApp, whatsappDir, writeWhatsAppFiles } from './whatsapp.js';
 
 /** Options of {@link restoreBackup}. */
 export interface RestoreOptions {
@@ -47,12 +51,17 @@ export async function restoreBackup(stateDir: string, file: string, options: Res
   try {
     const manifest = await unpackVerified(file, staging);
     verifyDatabase(join(staging, DATABASE_FILE));
+    const whatsappStaged = join(staging, 'whatsapp');
+    if (manifest.files.some((f) => f.name === WHATSAPP_BUNDLE_FILE)) {
+      writeWhatsAppFiles(readWhatsAppBundle(readFileSync(join(staging, WHATSAPP_BUNDLE_FILE))), whatsappStaged);
+    }
     const restored = manifest.files.map((f) => f.name);
     if (options.dryRun) return { manifest, dryRun: true, restored };
     const lock = InstanceLock.acquire(stateDir, { version: 'restore' });
     try {
       const previousCopy = preserveCurrent(stateDir);
       swapIn(stateDir, staging, manifest);
+      if (existsSync(whatsappStaged)) swapInWhatsApp(stateDir, whatsappStaged);
       return { manifest, dryRun: false, restored, ...(previousCopy ? { previousCopy } : {}) };
     } finally {
       lock.release();
@@ -117,7 +126,8 @@ function verifyDatabase(path: string): void {
 function preserveCurrent(stateDir: string): string | undefined {
   const dbPath = join(stateDir, DATABASE_FILE);
   const present = [DATABASE_FILE, CONFIG_FILE, GENERATED_TOKEN_FILE].filter((f) => existsSync(join(stateDir, f)));
-  if (present.length === 0) return undefined;
+  const whatsapp = existsSync(whatsappDir(stateDir));
+  if (present.length === 0 && !whatsapp) return undefined;
   if (existsSync(dbPath)) {
     const db = new BetterSqlite3(dbPath);
     try {
@@ -129,6 +139,7 @@ function preserveCurrent(stateDir: string): string | undefined {
   const dir = join(stateDir, `pre-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { mode: 0o700 });
   for (const f of present) copyFileSync(join(stateDir, f), join(dir, f));
+  if (whatsapp) cpSync(whatsappDir(stateDir), join(dir, 'channels', 'whatsapp'), { recursive: true });
   return dir;
 }
 

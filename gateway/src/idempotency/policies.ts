@@ -33,6 +33,9 @@ export const idempotencyPolicies: Partial<Record<CallableMethod, IdempotencyPoli
   // The stored user message and the ack commit in one transaction; a rerun finds the message by
   // its key (the run manager never stores it twice) and reports or restarts its run.
   'chat.send': { interrupted: 'rerun', replay: (recorded, ctx) => (isLiveRun(recorded, ctx) ? { ...(recorded as object), status: 'in_flight' } : recorded) },
+  // The ack and the stored message commit in one transaction; the run does not. A rerun runs the
+  // stored message again from the start (runs/intake.ts), or answers IDEMPOTENCY_OUTCOME_UNKNOWN
+  // when the cut-off attempt had already called tools, whose effects could repeat.
   agent: { interrupted: 'rerun' },
 };
 

@@ -6,9 +6,11 @@
  * `ctx.sendFinal` with `{runId, status, summary, result}`: the ledger records it durably and sends
  * it, as a second `res` frame with the same request id, to the requester and to every retry that
  * joined meanwhile. A run cut off by a gateway stop gets no final here: a retry with the same
- * idempotencyKey after the restart runs it again (docs/protocol.md, "How the final of agent arrives").
+ * idempotencyKey after the restart runs it again, unless it had called tools (then
+ * IDEMPOTENCY_OUTCOME_UNKNOWN; docs/protocol.md, "How the final of agent arrives").
  */
 import type { AgentAccepted, AgentFinal } from '@switchboard/protocol';
+import { idempotencyScope } from '../idempotency/scope.js';
 import type { Handler } from '../context.js';
 import { MAIN_KEY } from '../sessions/keys.js';
 import type { RunOutcome, SubmitResult } from '../runs/types.js';
@@ -27,6 +29,7 @@ export const agent: Handler<'agent'> = async (ctx, params) => {
     text: params.message,
     origin: callerOrigin(ctx),
     idempotencyKey: params.idempotencyKey,
+    idempotencyScope: idempotencyScope(ctx.caller),
     model: params.model,
     timeoutMs: params.timeout ? params.timeout * 1000 : undefined,
     expectedSessionId: params.sessionId,

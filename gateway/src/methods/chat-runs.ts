@@ -6,7 +6,8 @@
  * recorded ack are one `ctx.commit`, so a request a crash cut off either stored nothing (and runs
  * again) or is answered from the ledger; a retry while its run is still going answers `in_flight`.
  */
-import { GatewayError, type ChatSendResult } from '@switchboard/protocol';
+import { GatewayError, type ChatQueueMode, type ChatSendResult, type QueueMode } from '@switchboard/protocol';
+import { idempotencyScope } from '../idempotency/scope.js';
 import type { Handler, MethodContext } from '../context.js';
 import { resolveSessionKey } from '../sessions/keys.js';
 import type { RunOrigin, SubmitResult } from '../runs/types.js';
@@ -24,12 +25,26 @@ export const chatSend: Handler<'chat.send'> = async (ctx, params) => {
     text: params.message,
     origin: callerOrigin(ctx),
     idempotencyKey: params.idempotencyKey,
-    mode: params.queueMode,
+    idempotencyScope: idempotencyScope(ctx.caller),
+    mode: params.queueMode && queueModeOf(params.queueMode),
     timeoutMs: params.timeoutMs || undefined,
     expectedSessionId: params.sessionId,
   }, { commit: (work) => ctx.commit(() => sendAnswer(work())) });
   return sendAnswer(result);
 };
+
+/**
+ * OpenClaw's queue-mode names as this gateway's modes: `followup` runs after the active run, which
+ * is `queue`; `steer` would inject the message into the active run, which no run here can take, so
+ * it is `interrupt` — the active run stops and the message is answered at once, in one prompt with
+ * the stopped run's partial answer in its history (OpenClaw's own `sessions.steer` is an alias of
+ * interrupt).
+ */
+export function queueModeOf(mode: ChatQueueMode): QueueMode {
+  if (mode === 'followup') return 'queue';
+  if (mode === 'steer') return 'interrupt';
+  return mode;
+}
 
 /** Stops the session's run named by runId, or all its runs. */
 export const chatAbort: Handler<'chat.abort'> = (ctx, params) => {

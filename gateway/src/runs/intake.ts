@@ -4,7 +4,7 @@
  * session's lane. The reservation is in memory and is taken back ({@link undo}) when the
  * transaction fails, so memory and store never disagree; the manager applies it once on disk.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GatewayError, type QueueMode } from '@switchboard/protocol';
 import type { RunLimits } from '../config/limits.js';
 import type { Store } from '../store/store.js';
@@ -54,8 +54,13 @@ export function decide(ctx: IntakeContext, request: SubmitRequest, key: string, 
   }
   // Registered in the map only with something in it (see reserve()), so an idle lane never lingers.
   const lane = ctx.lanes.get(key) ?? new Lane(key);
-  const stored = store.transcripts.findByIdempotencyKey(session.sessionId, request.idempotencyKey, RESUBMIT_WINDOW);
-  if (stored) return resubmitted(ctx, stored, lane, request, now);
+  // Only the same caller's key finds its message: another caller's equal key is a new message.
+  const stored = store.transcripts.findByIdempotencyKey(session.sessionId, request.idempotencyKey, RESUBMIT_WINDOW, request.idempotencyScope);
+  if (stored) {
+    // Channels re-submit what they stored (text rebuilt from their ledger), so only callers are checked.
+    if (request.idempotencyScope !== undefined) checkSameText(stored, request, key);
+    return resubmitted(ctx, stored, lane, request, now);
+  }
   const mode: QueueMode = request.mode ?? session.queueMode;
   const place = lane.place(mode);
   if (!lane.idle && lane.waitingMessages >= ctx.limits.maxQueuedPerSession) {
@@ -64,9 +69,9 @@ export function decide(ctx: IntakeContext, request: SubmitRequest, key: string, 
     });
   }
   const created = !place.join;
-  const pending: PendingRun = place.join ?? { runId: newRunId(ctx, request.idempotencyKey), kind: place.kind, messages: [], timeoutMs: request.timeoutMs, model: request.model };
+  const pending: PendingRun = place.join ?? { runId: newRunId(ctx, request.idempotencyKey, request.idempotencyScope), kind: place.kind, messages: [], timeoutMs: request.timeoutMs, model: request.model };
   const entry = store.transcripts.append(session.sessionId, {
-    role: 'user', runId: pending.runId, idempotencyKey: request.idempotencyKey, content: [{ type: 'text', text: request.text }],
+    role: 'user', runId: pending.runId, idempotencyKey: request.idempotencyKey, idempotencyScope: request.idempotencyScope, content: [{ type: 'text', text: request.text }],
     ...(request.origin ? { meta: { origin: request.origin } } : {}),
   }, now);
   const message: QueuedMessage = { inbound: { ...request.origin, text: request.text }, entryId: entry.id, committed: false };
@@ -107,12 +112,23 @@ function resubmitted(ctx: IntakeContext, stored: TranscriptEntry, lane: Lane, re
     ctx.registry.end(runId, outcomeFromEntries(runId, lane.sessionKey, entries));
     return { kind: 'none', result: { ...base, status: 'completed' } };
   }
+  // A caller's retry is answered, not re-run, once the cut-off attempt had called tools: their
+  // effects (a node command, say) may have happened, and running again could repeat them.
+  if (request.idempotencyScope !== undefined && entries.some((e) => e.role === 'tool')) throw toolsMayHaveRun(runId);
   // Cut off by a restart: run it again with the same id; its earlier attempt stays as interrupted.
   const messages = userMessagesOfRun(entries, stored);
   const pending: PendingRun = { runId, kind: 'single', messages, timeoutMs: request.timeoutMs, model: request.model };
   const status = lane.idle ? 'started' as const : 'queued' as const;
   reserve(ctx, lane, pending, stored.sessionId);
   return { kind: 'queued', result: { ...base, status }, lane, pending, created: true, interrupt: false };
+}
+
+/** IDEMPOTENCY_OUTCOME_UNKNOWN for a cut-off run that had started tool calls. */
+function toolsMayHaveRun(runId: string): GatewayError {
+  return new GatewayError('UNAVAILABLE', `the gateway restarted while run ${runId} was calling tools, so their effects may already have happened and it is not run again; read the session's history and, if needed, send the message again with a new idempotencyKey`, {
+    retryable: false,
+    details: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', runId },
+  });
 }
 
 /** Adds a new waiting run to a lane (and the lane to the map). */
@@ -122,10 +138,25 @@ function reserve(ctx: IntakeContext, lane: Lane, pending: PendingRun, sessionId:
   ctx.registry.add(pending.runId, lane.sessionKey, sessionId);
 }
 
-/** The run id: the first message's idempotencyKey (as OpenClaw clients expect), unless taken. */
-function newRunId(ctx: IntakeContext, idempotencyKey: string): string {
-  if (!ctx.registry.has(idempotencyKey) && ctx.store.transcripts.runEntries(idempotencyKey, 1).length === 0) return idempotencyKey;
-  return randomUUID();
+/**
+ * The run id: the first message's idempotencyKey (as OpenClaw clients expect), unless another
+ * caller's run took it; then the key with a short hash of the caller's scope (`<key>~<hash>`), so
+ * equal keys of different callers never share a run. A random id only if that is taken too.
+ */
+function newRunId(ctx: IntakeContext, idempotencyKey: string, scope: string | undefined): string {
+  const free = (id: string) => !ctx.registry.has(id) && ctx.store.transcripts.runEntries(id, 1).length === 0;
+  if (free(idempotencyKey)) return idempotencyKey;
+  const scoped = `${idempotencyKey}~${createHash('sha256').update(scope ?? 'channel').digest('base64url').slice(0, 10)}`;
+  return free(scoped) ? scoped : randomUUID();
+}
+
+/** A key the same caller already used in this session must come back with the same text. */
+function checkSameText(stored: TranscriptEntry, request: SubmitRequest, sessionKey: string): void {
+  const block = stored.content?.[0] as { text?: unknown } | undefined;
+  if (block?.text === request.text) return;
+  throw new GatewayError('INVALID_REQUEST', `idempotencyKey "${request.idempotencyKey}" was already used for a different message in session ${sessionKey}; use a new key for a new message`, {
+    details: { code: 'IDEMPOTENCY_KEY_REUSED' },
+  });
 }
 
 /** Channel and display name of a session a message creates. */

@@ -21,11 +21,19 @@ export interface SubmitRequest {
   text: string;
   origin?: RunOrigin;
   /**
-   * Makes the submit happen once per session: a second submit with the same key (a retry, or a
-   * channel re-submitting after a restart) finds the stored message instead of storing it again.
+   * Makes the submit happen once per session and caller: a second submit with the same key and
+   * scope (a retry, or a channel re-submitting after a restart) finds the stored message instead
+   * of storing it again.
    * Use a UUID, or a channel's own message id (`telegram:<chat>:<message>`).
    */
   idempotencyKey: string;
+  /**
+   * Who the key belongs to: the caller's idempotency-ledger scope (`idempotencyScope(ctx.caller)`).
+   * A stored message is a re-submit only for the same scope and the same text (else
+   * IDEMPOTENCY_KEY_REUSED); another scope's equal key stores a new message with its own run.
+   * Channels leave it out (their keys are their platform message ids).
+   */
+  idempotencyScope?: string;
   /** Overrides the session's mode for this message. */
   mode?: QueueMode;
   /** Model for the run (else the session's `model`, else the configured one). */

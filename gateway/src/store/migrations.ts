@@ -8,6 +8,7 @@ import { createDeviceTables } from './devices-schema.js';
 import { durableMigrations } from './durable-migrations.js';
 import { nodesMigrations } from './nodes-migrations.js';
 import { channelsMigrations } from './channels-migrations.js';
+import { runsMigrations } from './runs-migrations.js';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps. */
@@ -41,6 +42,8 @@ export const migrations: readonly Migration[] = [
   ...nodesMigrations,
   // Version 7: channel pairing, account state, conversation titles.
   ...channelsMigrations,
+  // Version 8: the idempotency scope of stored user messages.
+  ...runsMigrations,
 ];
 
 /** The schema version this build writes (the highest in the list, which may come from several files). */

@@ -46,6 +46,8 @@ export interface NewEntry {
   meta?: EntryMeta;
   /** The request that created this entry. */
   idempotencyKey?: string;
+  /** Who sent that request: the caller's idempotency-ledger scope (absent for channel messages). */
+  idempotencyScope?: string;
 }
 
 /** A stored entry. */
@@ -61,6 +63,7 @@ export interface TranscriptEntry {
   toolCallId?: string;
   meta?: EntryMeta;
   idempotencyKey?: string;
+  idempotencyScope?: string;
   bytes: number;
   createdAt: number;
   updatedAt: number;
@@ -95,10 +98,11 @@ export interface TranscriptRepository {
   page(sessionId: string, options: { beforeSeq?: number; limit: number; maxEntryBytes: number }): TranscriptEntry[];
   count(sessionId: string): number;
   /**
-   * The entry of `sessionId` carrying `idempotencyKey`, looked up among its newest `window` entries
-   * only (a re-submitted message is a recent one; the bound keeps the lookup an index range scan).
+   * The entry of `sessionId` carrying `idempotencyKey` stored for `scope` (no scope: stored without
+   * one, as channel messages are), looked up among its newest `window` entries only (a re-submitted
+   * message is a recent one; the bound keeps the lookup an index range scan).
    */
-  findByIdempotencyKey(sessionId: string, idempotencyKey: string, window: number): TranscriptEntry | undefined;
+  findByIdempotencyKey(sessionId: string, idempotencyKey: string, window: number, scope?: string): TranscriptEntry | undefined;
   /** The entries of one run, oldest first, at most `limit` (indexed by run id). */
   runEntries(runId: string, limit: number): TranscriptEntry[];
   /** Closes what a crash left open; returns what it did. Run once at start-up. */
@@ -116,6 +120,7 @@ interface Row {
   tool_call_id: string | null;
   meta: string | null;
   idempotency_key: string | null;
+  idempotency_scope: string | null;
   bytes: number;
   created_at: number;
   updated_at: number;
@@ -124,7 +129,7 @@ interface Row {
 /** The text of the tool result that closes a call a crash cut off. */
 export const INTERRUPTED_TOOL_RESULT = 'The tool call was interrupted: the gateway stopped before the tool returned a result.';
 
-const COLUMNS = 'id, session_id, seq, role, state, run_id, tool_call_id, meta, idempotency_key, bytes, created_at, updated_at';
+const COLUMNS = 'id, session_id, seq, role, state, run_id, tool_call_id, meta, idempotency_key, idempotency_scope, bytes, created_at, updated_at';
 
 /** Transcripts in SQLite. */
 export class SqliteTranscriptRepository implements TranscriptRepository {
@@ -133,8 +138,8 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
   constructor(private readonly db: Database) {
     this.s = {
       next: db.prepare('SELECT last_seq FROM transcripts WHERE session_id = ?'),
-      insert: db.prepare(`INSERT INTO transcript_entries (id, session_id, seq, role, content, state, run_id, tool_call_id, meta, idempotency_key, bytes, created_at, updated_at)
-        VALUES (@id, @sessionId, @seq, @role, @content, @state, @runId, @toolCallId, @meta, @idempotencyKey, @bytes, @now, @now)`),
+      insert: db.prepare(`INSERT INTO transcript_entries (id, session_id, seq, role, content, state, run_id, tool_call_id, meta, idempotency_key, idempotency_scope, bytes, created_at, updated_at)
+        VALUES (@id, @sessionId, @seq, @role, @content, @state, @runId, @toolCallId, @meta, @idempotencyKey, @idempotencyScope, @bytes, @now, @now)`),
       bump: db.prepare('UPDATE transcripts SET last_seq = ?, entry_count = entry_count + 1 WHERE session_id = ?'),
       touch: db.prepare('UPDATE sessions SET updated_at = ?, last_activity_at = ? WHERE session_id = ?'),
       addPending: db.prepare('INSERT OR IGNORE INTO pending_tool_calls (session_id, call_id, entry_id, name, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -149,7 +154,7 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
       dropPending: db.prepare('DELETE FROM pending_tool_calls WHERE session_id = ? AND call_id = ?'),
       byKey: db.prepare(`SELECT ${COLUMNS}, content FROM transcript_entries
         WHERE session_id = @sessionId AND seq > (SELECT last_seq FROM transcripts WHERE session_id = @sessionId) - @window
-          AND idempotency_key = @key ORDER BY seq LIMIT 1`),
+          AND idempotency_key = @key AND idempotency_scope IS @scope ORDER BY seq LIMIT 1`),
       byRun: db.prepare(`SELECT ${COLUMNS}, content FROM transcript_entries WHERE run_id = ? ORDER BY seq LIMIT ?`),
     };
   }
@@ -170,6 +175,7 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
         toolCallId: entry.toolCallId ?? null,
         meta: entry.meta ? JSON.stringify(entry.meta) : null,
         idempotencyKey: entry.idempotencyKey ?? null,
+        idempotencyScope: entry.idempotencyScope ?? null,
         bytes: Buffer.byteLength(content),
         now,
       };
@@ -186,6 +192,7 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
       if (entry.toolCallId) created.toolCallId = entry.toolCallId;
       if (entry.meta) created.meta = entry.meta;
       if (entry.idempotencyKey) created.idempotencyKey = entry.idempotencyKey;
+      if (entry.idempotencyScope) created.idempotencyScope = entry.idempotencyScope;
       return created;
     })();
   }
@@ -228,8 +235,8 @@ export class SqliteTranscriptRepository implements TranscriptRepository {
     return (this.s.count.get(sessionId) as { n: number } | undefined)?.n ?? 0;
   }
 
-  findByIdempotencyKey(sessionId: string, idempotencyKey: string, window: number): TranscriptEntry | undefined {
-    const row = this.s.byKey.get({ sessionId, key: idempotencyKey, window }) as Row | undefined;
+  findByIdempotencyKey(sessionId: string, idempotencyKey: string, window: number, scope?: string): TranscriptEntry | undefined {
+    const row = this.s.byKey.get({ sessionId, key: idempotencyKey, window, scope: scope ?? null }) as Row | undefined;
     return row && toEntry(row);
   }
 
@@ -275,5 +282,6 @@ function toEntry(row: Row): TranscriptEntry {
   if (row.tool_call_id !== null) e.toolCallId = row.tool_call_id;
   if (row.meta !== null) e.meta = JSON.parse(row.meta) as EntryMeta;
   if (row.idempotency_key !== null) e.idempotencyKey = row.idempotency_key;
+  if (row.idempotency_scope !== null) e.idempotencyScope = row.idempotency_scope;
   return e;
 }

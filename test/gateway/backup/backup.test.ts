@@ -2,7 +2,7 @@
 // table (whatever tables exist: sessions, transcripts, ledgers, devices once that area merges) is
 // back row for row. Checksums, dry runs, secrets and the running-daemon refusal.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -131,6 +131,58 @@ describe('backup', () => {
     await restoreBackup(stateDir, plain);
     expect(readFileSync(join(stateDir, 'config.yaml'), 'utf8')).toContain('password: literal-secret-pw');
     expect(readFileSync(join(stateDir, 'gateway.token'), 'utf8')).toBe('generated-token-value-123456\n');
+  });
+
+  it('carries the WhatsApp credentials only with includeSecrets, restores them, and refuses a bundle that points outside their folder', async () => {
+    gw = await startTestGateway({ stateDir });
+    await populate(gw);
+    await gw.close();
+    gw = undefined;
+    const wa = join(stateDir, 'channels', 'whatsapp');
+    mkdirSync(join(wa, 'default', 'keys'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(wa, 'default', 'creds.json'), '{"noiseKey":"whatsapp-secret-noise-key"}', { mode: 0o600 });
+    writeFileSync(join(wa, 'default', 'keys', 'pre-key-1.json'), '{"private":"whatsapp-secret-pre-key"}', { mode: 0o600 });
+    writeFileSync(join(wa, 'default', 'keys', 'pre-key-2.json.123.456.tmp'), 'half-written');
+
+    const plain = join(work, 'plain.tar.gz');
+    const { manifest: plainManifest } = await createBackup(stateDir, plain);
+    expect(plainManifest.files.map((f) => f.name)).not.toContain('whatsapp-credentials.json');
+    const full = join(work, 'full.tar.gz');
+    const { manifest } = await createBackup(stateDir, full, { includeSecrets: true });
+    expect(manifest.files.map((f) => f.name)).toEqual(['switchboard.db', 'whatsapp-credentials.json']);
+    const bundle = JSON.parse((await archiveEntries(full)).get('whatsapp-credentials.json')!.toString()) as { files: Record<string, string> };
+    expect(Object.keys(bundle.files)).toEqual(['default/creds.json', 'default/keys/pre-key-1.json']);
+
+    // A restore of the full backup brings the folder back as it was (the linked phone survives a restore).
+    rmSync(wa, { recursive: true, force: true });
+    mkdirSync(join(wa, 'other'), { recursive: true });
+    writeFileSync(join(wa, 'other', 'creds.json'), '{"stale":true}');
+    const restored = await restoreBackup(stateDir, full);
+    expect(readFileSync(join(wa, 'default', 'creds.json'), 'utf8')).toBe('{"noiseKey":"whatsapp-secret-noise-key"}');
+    expect(readFileSync(join(wa, 'default', 'keys', 'pre-key-1.json'), 'utf8')).toBe('{"private":"whatsapp-secret-pre-key"}');
+    expect(statSync(join(wa, 'default', 'creds.json')).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(wa, 'other'))).toBe(false);
+    expect(readFileSync(join(restored.previousCopy!, 'channels', 'whatsapp', 'other', 'creds.json'), 'utf8')).toBe('{"stale":true}');
+    // A backup without secrets leaves the current credentials alone.
+    await restoreBackup(stateDir, plain);
+    expect(readFileSync(join(wa, 'default', 'creds.json'), 'utf8')).toBe('{"noiseKey":"whatsapp-secret-noise-key"}');
+
+    // A forged bundle (checksums made to match) naming a path outside the folder changes nothing.
+    const entries = await archiveEntries(full);
+    const evil = Buffer.from(JSON.stringify({ format: 'switchboard-whatsapp-credentials', files: { '../../escaped.json': Buffer.from('x').toString('base64') } }));
+    const forgedManifest = { ...manifest, files: manifest.files.map((f) => (f.name === 'whatsapp-credentials.json' ? { ...f, bytes: evil.length, sha256: createHash('sha256').update(evil).digest('hex') } : f)) };
+    const manifestData = Buffer.from(JSON.stringify(forgedManifest));
+    const forged = join(work, 'forged.tar.gz');
+    await writeTarGz(createWriteStream(forged), [
+      { name: 'manifest.json', data: manifestData, size: manifestData.length },
+      { name: 'switchboard.db', data: entries.get('switchboard.db')!, size: entries.get('switchboard.db')!.length },
+      { name: 'whatsapp-credentials.json', data: evil, size: evil.length },
+    ]);
+    const before = fingerprint(join(stateDir, 'switchboard.db'));
+    await expect(restoreBackup(stateDir, forged)).rejects.toThrow(/outside the credentials folder/);
+    expect(existsSync(join(work, 'escaped.json'))).toBe(false);
+    expect(existsSync(join(stateDir, 'escaped.json'))).toBe(false);
+    expect(fingerprint(join(stateDir, 'switchboard.db'))).toEqual(before);
   });
 
   it('verifies before changing anything: a damaged file, a dry run, a running daemon', async () => {

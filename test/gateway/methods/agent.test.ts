@@ -135,6 +135,34 @@ describe('agent', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
+  it('a run cut off by a restart while calling a tool is not run again: a retry gets IDEMPOTENCY_OUTCOME_UNKNOWN, every time', async () => {
+    gw = await startTestGateway({ extra: { agent: { echoDelayMs: 0 } } });
+    let calls = 0;
+    gw.gateway.services.agentTools.register({
+      name: 'unlock', description: 'opens the door', parameters: { type: 'object' },
+      run: (_args, ctx) => {
+        calls++;
+        return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ stopped: true })));
+      },
+    });
+    const c = await gw.connect({ reconnect: false, caps: ['tool-events'] });
+    const rec = recordRuns(c);
+    const params = { message: '/tool unlock {}', idempotencyKey: randomUUID(), sessionKey: 'agent:main:door' };
+    const pending = c.callFinal('agent', params, { timeoutMs: 10_000 }).catch(() => undefined);
+    await rec.until(() => rec.agent(params.idempotencyKey).some((e) => e.stream === 'tool'));
+    await gw.restart();
+    await pending;
+    const c2 = await gw.connect();
+    for (let i = 0; i < 2; i++) {
+      await expect(c2.call('agent', params)).rejects.toMatchObject({
+        code: 'UNAVAILABLE', retryable: false, details: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', runId: params.idempotencyKey },
+      });
+    }
+    expect(calls).toBe(1);
+    const history = await c2.call('chat.history', { sessionKey: params.sessionKey });
+    expect(history.messages.filter((m) => m.role === 'user')).toHaveLength(1);
+  });
+
   it('refuses deliver and extraSystemPrompt, naming the parameter', async () => {
     gw = await startTestGateway();
     const c = await gw.connect();

@@ -98,6 +98,28 @@ describe('chat.send', () => {
     await expect(c.call('chat.abort', { sessionKey: 'agent:main:other', runId })).rejects.toMatchObject({ details: { code: 'RUN_NOT_IN_SESSION' } });
   });
 
+  it("takes OpenClaw's queue-mode names: followup waits behind the running run (queue), steer stops it and answers at once (interrupt)", async () => {
+    gw = await startTestGateway(openai());
+    fake.enqueue(sse.text(['first ', 'answer'], { waitMs: 250 }), sse.text(['follow-up answer']));
+    const c = await gw.connect();
+    const rec = recordRuns(c);
+    const first = await c.call('chat.send', { sessionKey: 'main', message: 'one', idempotencyKey: randomUUID() }) as { runId: string };
+    await fake.waitForRequests(1);
+    const followup = await c.call('chat.send', { sessionKey: 'main', message: 'two', idempotencyKey: randomUUID(), queueMode: 'followup' }) as { runId: string; status: string };
+    expect(followup.status).toBe('queued');
+    expect(await rec.ended(first.runId)).toMatchObject({ state: 'final' });
+    expect(messageText(await rec.ended(followup.runId))).toBe('follow-up answer');
+
+    fake.enqueue({ steps: [...sse.text(['half']).steps!.slice(0, 2), { hang: true }] }, sse.text(['steered answer']));
+    const third = await c.call('chat.send', { sessionKey: 'main', message: 'three', idempotencyKey: randomUUID() }) as { runId: string };
+    await rec.until(() => rec.agent(third.runId).some((e) => e.stream === 'assistant'));
+    const steer = await c.call('chat.send', { sessionKey: 'main', message: 'four', idempotencyKey: randomUUID(), queueMode: 'steer' }) as { runId: string; status: string };
+    expect(steer.status).toBe('started');
+    expect(await rec.ended(third.runId)).toMatchObject({ state: 'aborted' });
+    expect(messageText(await rec.ended(steer.runId))).toBe('steered answer');
+    await expect(c.call('chat.send', { sessionKey: 'main', message: 'x', idempotencyKey: randomUUID(), queueMode: 'later' as never })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
   it('treats /stop as the stop command: aborts and answers like chat.abort', async () => {
     gw = await startTestGateway(openai());
     fake.enqueue({ steps: [...sse.text(['x']).steps!.slice(0, 2), { hang: true }] });

@@ -2,7 +2,8 @@
 // config.yaml points its agent at a local fake OpenAI server. After the last restart the
 // transcript is consistent: nothing left partial, every tool call closed by exactly one result,
 // every acknowledged message stored, seq without gaps, and a cut-off message re-submitted with its
-// key runs again without a second copy.
+// key runs again without a second copy — or, when the cut-off attempt had called a tool, is answered
+// IDEMPOTENCY_OUTCOME_UNKNOWN instead of repeating the tool.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,16 +76,24 @@ describe('runs under kill -9', () => {
     daemon = live = spawnDaemon({ stateDir, token: TEST_TOKEN });
     const client = await connect(await daemon.ready);
     const db0 = new BetterSqlite3(join(stateDir, 'switchboard.db'), { readonly: true });
-    const cutOff = db0.prepare(`SELECT u.idempotency_key AS key, s.key AS session FROM transcript_entries u
+    const cutOffRun = (tools: boolean) => db0.prepare(`SELECT u.idempotency_key AS key, s.key AS session FROM transcript_entries u
       JOIN transcripts t ON t.session_id = u.session_id JOIN sessions s ON s.session_id = u.session_id
-      WHERE u.role = 'user' AND EXISTS (SELECT 1 FROM transcript_entries a WHERE a.run_id = u.run_id AND a.state = 'interrupted') LIMIT 1`).get() as { key: string; session: string } | undefined;
+      WHERE u.role = 'user' AND EXISTS (SELECT 1 FROM transcript_entries a WHERE a.run_id = u.run_id AND a.state = 'interrupted')
+        AND ${tools ? '' : 'NOT'} EXISTS (SELECT 1 FROM transcript_entries x WHERE x.run_id = u.run_id AND x.role = 'tool') LIMIT 1`).get() as { key: string; session: string } | undefined;
+    const withTools = cutOffRun(true);
+    const withoutTools = cutOffRun(false);
     db0.close();
-    expect(cutOff, 'some run was cut off mid-stream').toBeDefined();
-    if (cutOff) {
-      // chat.send's ledger answers a retry with its recorded ack; the run manager's re-submit (what a
-      // channel does after a restart) is reached through `agent` with the same key and session.
-      const final = await client.callFinal('agent', { sessionKey: cutOff.session, message: `message ${cutOff.key}`, idempotencyKey: cutOff.key }, { timeoutMs: 15_000 });
+    expect(withTools ?? withoutTools, 'some run was cut off mid-stream').toBeDefined();
+    // chat.send's ledger answers a retry with its recorded ack; the run manager's re-submit (what a
+    // channel does after a restart) is reached through `agent` with the same key and session.
+    const resubmit = (run: { key: string; session: string }) => ({ sessionKey: run.session, message: `message ${run.key}`, idempotencyKey: run.key });
+    if (withoutTools) {
+      const final = await client.callFinal('agent', resubmit(withoutTools), { timeoutMs: 15_000 });
       expect(final).toMatchObject({ status: 'ok', summary: 'completed' });
+    }
+    if (withTools) {
+      // Its tool may have had an effect: not run again.
+      await expect(client.call('agent', resubmit(withTools))).rejects.toMatchObject({ details: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN' } });
     }
     client.close();
     daemon.kill('SIGTERM');

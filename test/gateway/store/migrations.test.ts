@@ -22,6 +22,7 @@ const SEEDS: Record<string, string[]> = {
     `INSERT INTO transcript_entries (id, session_id, seq, role, content, state, bytes, created_at, updated_at)
      VALUES ('e1', 's1', 1, 'user', '[{"type":"text","text":"hello"}]', 'final', 32, 1, 1)`,
   ],
+  pending_tool_calls: [`INSERT INTO pending_tool_calls (session_id, call_id, entry_id, name, created_at) VALUES ('s1', 'call1', 'e1', 'clock', 1)`],
   inbound_messages: [
     `INSERT INTO inbound_messages (channel, account_id, platform_message_id, status, received_at) VALUES ('telegram', 'bot', '42', 'received', 1)`,
   ],
@@ -30,9 +31,56 @@ const SEEDS: Record<string, string[]> = {
      VALUES ('d1', 'telegram', 'bot', 'c1', 1, '{"text":"hi"}', 'pending', 1, 1, 1)`,
   ],
   meta: [`INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded', 'yes')`],
+  // Version 2: paired devices and their tokens.
+  paired_devices: [
+    `INSERT INTO paired_devices (device_id, public_key, display_name, roles, scopes, created_at, approved_at)
+     VALUES ('dev1', 'pk1', 'kept laptop', '["operator","node"]', '["operator.admin"]', 1, 2)`,
+  ],
+  pairing_requests: [
+    `INSERT INTO pairing_requests (request_id, device_id, public_key, role, roles, scopes, created_at, expires_at)
+     VALUES ('rq1', 'dev2', 'pk2', 'operator', '["operator"]', '[]', 1, 9999999999999)`,
+  ],
+  device_tokens: [`INSERT INTO device_tokens (device_id, role, token_hash, scopes, created_at) VALUES ('dev1', 'node', 'hash', '[]', 3)`],
+  // Version 6: node records, exec allowlist, exec approvals.
+  node_records: [`INSERT INTO node_records (node_id, label, platform, caps, commands, last_connected_at) VALUES ('dev1', 'kept node', 'linux', '[]', '["system.run"]', 4)`],
+  node_exec_allowlist: [`INSERT INTO node_exec_allowlist (node_id, argv, source, created_at) VALUES ('dev1', '["echo","hi"]', 'allow-always', 5)`],
+  exec_approvals: [
+    `INSERT INTO exec_approvals (id, node_id, request, created_at, expires_at, decision, ending, resolved_by, resolved_at)
+     VALUES ('ap1', 'dev1', '{"argv":["ls"]}', 6, 7, 'allow-once', 'approved', 'operator', 7)`,
+  ],
+  // Version 7: channel pairing, accounts, titles.
+  channel_pairing_requests: [
+    `INSERT INTO channel_pairing_requests (id, platform, account_id, user_id, code_hash, salt, created_at, expires_at)
+     VALUES ('pr1', 'telegram', 'bot', 'u1', 'h', 's', 1, 9999999999999)`,
+  ],
+  channel_pairing_rate: [`INSERT INTO channel_pairing_rate (platform, user_id, last_request_at) VALUES ('telegram', 'u1', 1)`],
+  channel_pairing_lockouts: [`INSERT INTO channel_pairing_lockouts (platform, failures, locked_until) VALUES ('discord', 3, 9)`],
+  channel_paired_users: [`INSERT INTO channel_paired_users (platform, user_id, display_name, approved_at) VALUES ('telegram', 'u2', 'kept user', 1)`],
+  channel_accounts: [`INSERT INTO channel_accounts (platform, account_id, state, updated_at) VALUES ('whatsapp', 'default', 'connected', 1)`],
+  channel_session_titles: [`INSERT INTO channel_session_titles (session_id, session_key, title, created_at) VALUES ('s1', 'agent:main:main', 'kept title', 1)`],
 };
 // Parents before children (foreign keys).
-const SEED_ORDER = ['meta', 'idempotency', 'transcripts', 'sessions', 'transcript_entries', 'inbound_messages', 'outbound_deliveries'];
+const SEED_ORDER = [
+  'meta', 'paired_devices', 'pairing_requests', 'device_tokens', 'idempotency', 'transcripts', 'sessions', 'transcript_entries', 'pending_tool_calls', 'inbound_messages', 'outbound_deliveries',
+  'node_records', 'node_exec_allowlist', 'exec_approvals',
+  'channel_pairing_requests', 'channel_pairing_rate', 'channel_pairing_lockouts', 'channel_paired_users', 'channel_accounts', 'channel_session_titles',
+];
+
+/** A value per seeded table that must read back the same after migrating. */
+const KEPT: Record<string, [sql: string, expected: unknown]> = {
+  sessions: [`SELECT label FROM sessions WHERE key = 'agent:main:main'`, { label: 'kept' }],
+  transcript_entries: [`SELECT content FROM transcript_entries WHERE id = 'e1'`, { content: '[{"type":"text","text":"hello"}]' }],
+  paired_devices: [`SELECT display_name FROM paired_devices WHERE device_id = 'dev1'`, { display_name: 'kept laptop' }],
+  device_tokens: [`SELECT token_hash FROM device_tokens WHERE device_id = 'dev1'`, { token_hash: 'hash' }],
+  node_records: [`SELECT label, commands FROM node_records WHERE node_id = 'dev1'`, { label: 'kept node', commands: '["system.run"]' }],
+  node_exec_allowlist: [`SELECT argv FROM node_exec_allowlist WHERE node_id = 'dev1'`, { argv: '["echo","hi"]' }],
+  exec_approvals: [`SELECT decision, ending FROM exec_approvals WHERE id = 'ap1'`, { decision: 'allow-once', ending: 'approved' }],
+  channel_pairing_requests: [`SELECT user_id FROM channel_pairing_requests WHERE id = 'pr1'`, { user_id: 'u1' }],
+  channel_pairing_lockouts: [`SELECT failures FROM channel_pairing_lockouts WHERE platform = 'discord'`, { failures: 3 }],
+  channel_paired_users: [`SELECT display_name FROM channel_paired_users WHERE user_id = 'u2'`, { display_name: 'kept user' }],
+  channel_accounts: [`SELECT state FROM channel_accounts WHERE platform = 'whatsapp'`, { state: 'connected' }],
+  channel_session_titles: [`SELECT title FROM channel_session_titles WHERE session_id = 's1'`, { title: 'kept title' }],
+};
 
 function tables(db: Database): string[] {
   return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name);
@@ -62,6 +110,12 @@ describe('store migrations', () => {
   const freshSchema = schema(fresh);
   fresh.close();
 
+  it('seeds every table of the latest schema (so each one is checked to survive; add seeds for a new table)', () => {
+    const db = openDatabase(join(dir, 'all-tables.db'));
+    expect(tables(db).filter((t) => !SEEDS[t] || !SEED_ORDER.includes(t))).toEqual([]);
+    db.close();
+  });
+
   it('has unique versions and ends at SCHEMA_VERSION', () => {
     const list = migrations.map((m) => m.version);
     expect(new Set(list).size).toBe(list.length);
@@ -81,8 +135,8 @@ describe('store migrations', () => {
     for (const [table, n] of seeded) {
       expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n, table).toBe(n);
     }
-    if (seeded.has('sessions')) {
-      expect(db.prepare(`SELECT label FROM sessions WHERE key = 'agent:main:main'`).get()).toEqual({ label: 'kept' });
+    for (const [table, [sql, expected]] of Object.entries(KEPT)) {
+      if (seeded.has(table)) expect(db.prepare(sql).get(), table).toEqual(expected);
     }
     expect(db.pragma('foreign_key_check')).toEqual([]);
     db.close();

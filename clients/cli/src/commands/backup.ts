@@ -17,7 +17,7 @@ export function registerBackup(program: Command): void {
 
   backup.command('create <file>')
     .description('write a consistent snapshot to FILE (.tar.gz); safe while the gateway runs')
-    .option('--include-secrets', 'also include the generated gateway token and secret config values')
+    .option('--include-secrets', 'also include device tokens, the generated gateway token, secret config values and the WhatsApp credentials')
     .option('--json', 'print the manifest as JSON')
     .action(async (file: string, flags: { includeSecrets?: boolean; json?: boolean }) => {
       const { createBackup, resolveStateDir } = await import('@switchboard/gateway/admin');

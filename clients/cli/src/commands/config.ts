@@ -25,6 +25,17 @@ function warn(lines: string[]): void {
   for (const line of lines) process.stderr.write(`warning: ${line}\n`);
 }
 
+/** A value that is only a `${NAME}` (or `${NAME:-default}`) reference. */
+function isEnvReference(value: string): boolean {
+  return /^\$\{[^}]+\}$/.test(value.trim());
+}
+
+/** The warning for a secret written literally: where it now sits, and how to use a reference instead. */
+function plainSecretWarning(key: string, path: string): string {
+  const name = key.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+  return `${key} is stored in plain text in ${path}; better keep the secret in the environment and write a reference: export ${name}=… and run \`switchboard config set ${key} '\${${name}}'\``;
+}
+
 /** Replaces literal secret values (not `${ENV}` references) with a marker. */
 export function hideSecrets(value: unknown, name: string, secretKey: RegExp): unknown {
   if (typeof value === 'string') return secretKey.test(name) && !/^\$\{[^}]+\}$/.test(value) ? '[hidden: use --show-secrets]' : value;
@@ -64,9 +75,10 @@ export function registerConfig(program: Command): void {
   config.command('set <key> <value>')
     .description('set a value (read as YAML: 8080, true, [a, b], or text; ${ENV} references are kept as written)')
     .action(async (key: string, value: string) => {
-      const { setConfigValue, resolveStateDir } = await admin();
+      const { setConfigValue, resolveStateDir, SECRET_KEY } = await admin();
       const { path, warnings } = await guard(() => setConfigValue(resolveStateDir(), key, value));
       warn(warnings);
+      if (SECRET_KEY.test(key.split('.').pop() ?? '') && !isEnvReference(value)) warn([plainSecretWarning(key, path)]);
       printLines(`${key} set in ${path}; restart the gateway to apply it`);
     });
 

@@ -22,7 +22,7 @@ interface DeviceFlags extends ConnectionFlags {
 async function openOps(flags: DeviceFlags): Promise<DeviceOps> {
   const stateDir = resolveStateDir();
   if (flags.offline) return offlineOps(stateDir);
-  const target = resolveTarget(flags);
+  const target = await resolveTarget(flags);
   try {
     return onlineOps(await connectCli(target));
   } catch (err) {

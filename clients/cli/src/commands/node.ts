@@ -25,12 +25,12 @@ export function registerNode(program: Command, setExit: (code: number) => void):
     .command('run')
     .description('connect to a gateway as a node and run the commands it sends (foreground; Ctrl-C stops)')
     .option('--url <url>', 'gateway WebSocket URL (default ws://127.0.0.1:18789, or SWITCHBOARD_URL)')
-    .option('--token <token>', 'gateway token for the first pairing (default: SWITCHBOARD_GATEWAY_TOKEN, else the local generated token)')
+    .option('--token <token>', 'gateway token for the first pairing (default: SWITCHBOARD_GATEWAY_TOKEN, else gateway.auth in config.yaml, else the local generated token)')
     .option('--password <password>', 'gateway password instead of a token')
     .option('--commands <list>', 'offer only these commands (comma-separated; default system.run,system.which,system.notify)')
     .option('--display-name <name>', 'the name operators see (default: this host name)')
     .action(async (flags: NodeRunFlags) => {
-      const target = resolveTarget(flags);
+      const target = await resolveTarget(flags);
       const commands = flags.commands?.split(',').map((c) => c.trim()).filter(Boolean);
       const { NodeHost } = await import('@switchboard/nodes');
       let host;

@@ -11,7 +11,7 @@ interface OutputFlags extends ConnectionFlags {
 
 /** Connects, runs `fn`, and always closes the client. */
 export async function withClient<T>(flags: ConnectionFlags, fn: (client: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
-  const target = resolveTarget(flags);
+  const target = await resolveTarget(flags);
   const client = await connectCli(target);
   try {
     return await fn(client);
@@ -30,7 +30,7 @@ export async function withClient<T>(flags: ConnectionFlags, fn: (client: Awaited
 export function connectionOptions(cmd: Command, o: { connectTimeoutFlag?: '--timeout' | '--connect-timeout' } = {}): Command {
   return cmd
     .option('--url <url>', 'gateway WebSocket URL (default ws://127.0.0.1:18789, or SWITCHBOARD_URL)')
-    .option('--token <token>', 'gateway token (default: SWITCHBOARD_GATEWAY_TOKEN, else the local generated token)')
+    .option('--token <token>', 'gateway token (default: SWITCHBOARD_GATEWAY_TOKEN, else gateway.auth in config.yaml, else the local generated token)')
     .option('--password <password>', 'gateway password')
     .option(`${o.connectTimeoutFlag ?? '--timeout'} <ms>`, 'connect and request timeout in milliseconds (default 10000)');
 }
@@ -61,7 +61,7 @@ export function registerRpc(program: Command): void {
     .action(async (flags: OutputFlags) => {
       const h = await withClient(flags, (c) => c.call('health', { probe: true }));
       if (flags.json) return printJson(h, true);
-      printLines(...formatHealth(h, resolveTarget(flags).url));
+      printLines(...formatHealth(h, (await resolveTarget(flags)).url));
     });
 
   connectionOptions(program.command('status'))
