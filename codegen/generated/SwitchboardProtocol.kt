@@ -1167,6 +1167,10 @@ data class NodeSummary (
     @SerialName("lastDisconnectedAtMs")
     val lastDisconnectedAtMS: Long? = null,
 
+    @SerialName("lastSeenAtMs")
+    val lastSeenAtMS: Long? = null,
+
+    val lastSeenReason: String? = null,
     val modelIdentifier: String? = null,
 
     @SerialName("nodeId")
@@ -1208,6 +1212,7 @@ data class NodeDescribeResult (
 
     val deviceFamily: String? = null,
     val displayName: String? = null,
+    val eventsDropped: Long? = null,
     val execAllowlist: List<ExecAllowlist>? = null,
     val hostStats: JsonObject? = null,
     val invocableCommands: List<String>? = null,
@@ -1218,6 +1223,10 @@ data class NodeDescribeResult (
     @SerialName("lastDisconnectedAtMs")
     val lastDisconnectedAtMS: Long? = null,
 
+    @SerialName("lastSeenAtMs")
+    val lastSeenAtMS: Long? = null,
+
+    val lastSeenReason: String? = null,
     val modelIdentifier: String? = null,
 
     @SerialName("nodeId")
@@ -2088,6 +2097,42 @@ data class NodeInvokeCancelEvent (
 )
 
 @Serializable
+data class NodeHostStatsEvent (
+    val hostStats: JsonObject,
+
+    @SerialName("nodeId")
+    val nodeID: String
+)
+
+@Serializable
+data class NodeReportedEvent (
+    val event: String,
+    val exec: NodeExecReport? = null,
+
+    @SerialName("nodeId")
+    val nodeID: String,
+
+    val payload: JsonElement? = null,
+    val ts: Long
+)
+
+@Serializable
+data class NodeExecReport (
+    val command: String? = null,
+    val exitCode: Long? = null,
+    val output: String? = null,
+    val outputTruncated: Boolean? = null,
+    val reason: String? = null,
+
+    @SerialName("runId")
+    val runID: String? = null,
+
+    val sessionKey: String? = null,
+    val success: Boolean? = null,
+    val timedOut: Boolean? = null
+)
+
+@Serializable
 data class ExecApprovalResolvedEvent (
     val decision: ExecApprovalResolveParamsDecision,
     val ending: ExecApprovalRecordEndingVariant1,
@@ -2222,6 +2267,8 @@ enum class GatewayEvent(val value: String) {
     @SerialName("agent") Agent("agent"),
     @SerialName("node.invoke.request") NodeInvokeRequest("node.invoke.request"),
     @SerialName("node.invoke.cancel") NodeInvokeCancel("node.invoke.cancel"),
+    @SerialName("node.hostStats") NodeHostStats("node.hostStats"),
+    @SerialName("node.reported") NodeReported("node.reported"),
     @SerialName("exec.approval.requested") ExecApprovalRequested("exec.approval.requested"),
     @SerialName("exec.approval.resolved") ExecApprovalResolved("exec.approval.resolved"),
     @SerialName("channels.alert") ChannelsAlert("channels.alert");

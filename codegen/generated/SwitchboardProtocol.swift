@@ -2264,6 +2264,8 @@ public struct NodeSummary: Codable {
     public let invocableCommands: [String]?
     public let lastConnectedAtMS: Int?
     public let lastDisconnectedAtMS: Int?
+    public let lastSeenAtMS: Int?
+    public let lastSeenReason: String?
     public let modelIdentifier: String?
     public let nodeID: String
     public let paired: Bool
@@ -2286,6 +2288,8 @@ public struct NodeSummary: Codable {
         case invocableCommands = "invocableCommands"
         case lastConnectedAtMS = "lastConnectedAtMs"
         case lastDisconnectedAtMS = "lastDisconnectedAtMs"
+        case lastSeenAtMS = "lastSeenAtMs"
+        case lastSeenReason = "lastSeenReason"
         case modelIdentifier = "modelIdentifier"
         case nodeID = "nodeId"
         case paired = "paired"
@@ -2296,7 +2300,7 @@ public struct NodeSummary: Codable {
         case version = "version"
     }
 
-    public init(approvedAtMS: Int?, caps: [String], clientID: String?, clientMode: String?, commands: [String], connected: Bool, connectedAtMS: Int?, deviceFamily: String?, displayName: String?, invocableCommands: [String]?, lastConnectedAtMS: Int?, lastDisconnectedAtMS: Int?, modelIdentifier: String?, nodeID: String, paired: Bool, pathEnv: String?, permissions: [String: Bool]?, platform: String?, remoteIP: String?, version: String?) {
+    public init(approvedAtMS: Int?, caps: [String], clientID: String?, clientMode: String?, commands: [String], connected: Bool, connectedAtMS: Int?, deviceFamily: String?, displayName: String?, invocableCommands: [String]?, lastConnectedAtMS: Int?, lastDisconnectedAtMS: Int?, lastSeenAtMS: Int?, lastSeenReason: String?, modelIdentifier: String?, nodeID: String, paired: Bool, pathEnv: String?, permissions: [String: Bool]?, platform: String?, remoteIP: String?, version: String?) {
         self.approvedAtMS = approvedAtMS
         self.caps = caps
         self.clientID = clientID
@@ -2309,6 +2313,8 @@ public struct NodeSummary: Codable {
         self.invocableCommands = invocableCommands
         self.lastConnectedAtMS = lastConnectedAtMS
         self.lastDisconnectedAtMS = lastDisconnectedAtMS
+        self.lastSeenAtMS = lastSeenAtMS
+        self.lastSeenReason = lastSeenReason
         self.modelIdentifier = modelIdentifier
         self.nodeID = nodeID
         self.paired = paired
@@ -2344,11 +2350,14 @@ public struct NodeDescribeResult: Codable {
     public let connectedAtMS: Int?
     public let deviceFamily: String?
     public let displayName: String?
+    public let eventsDropped: Int?
     public let execAllowlist: [ExecAllowlist]?
     public let hostStats: [String: JSONAny]?
     public let invocableCommands: [String]?
     public let lastConnectedAtMS: Int?
     public let lastDisconnectedAtMS: Int?
+    public let lastSeenAtMS: Int?
+    public let lastSeenReason: String?
     public let modelIdentifier: String?
     public let nodeID: String
     public let paired: Bool
@@ -2372,11 +2381,14 @@ public struct NodeDescribeResult: Codable {
         case connectedAtMS = "connectedAtMs"
         case deviceFamily = "deviceFamily"
         case displayName = "displayName"
+        case eventsDropped = "eventsDropped"
         case execAllowlist = "execAllowlist"
         case hostStats = "hostStats"
         case invocableCommands = "invocableCommands"
         case lastConnectedAtMS = "lastConnectedAtMs"
         case lastDisconnectedAtMS = "lastDisconnectedAtMs"
+        case lastSeenAtMS = "lastSeenAtMs"
+        case lastSeenReason = "lastSeenReason"
         case modelIdentifier = "modelIdentifier"
         case nodeID = "nodeId"
         case paired = "paired"
@@ -2391,7 +2403,7 @@ public struct NodeDescribeResult: Codable {
         case version = "version"
     }
 
-    public init(approvedAtMS: Int?, caps: [String], clientID: String?, clientMode: String?, commands: [String], connected: Bool, connectedAtMS: Int?, deviceFamily: String?, displayName: String?, execAllowlist: [ExecAllowlist]?, hostStats: [String: JSONAny]?, invocableCommands: [String]?, lastConnectedAtMS: Int?, lastDisconnectedAtMS: Int?, modelIdentifier: String?, nodeID: String, paired: Bool, pathEnv: String?, permissions: [String: Bool]?, platform: String?, pluginTools: [NodeDeclaredTool]?, remoteIP: String?, runnerInventory: [String: JSONAny]?, skills: [NodeDeclaredTool]?, ts: Int, version: String?) {
+    public init(approvedAtMS: Int?, caps: [String], clientID: String?, clientMode: String?, commands: [String], connected: Bool, connectedAtMS: Int?, deviceFamily: String?, displayName: String?, eventsDropped: Int?, execAllowlist: [ExecAllowlist]?, hostStats: [String: JSONAny]?, invocableCommands: [String]?, lastConnectedAtMS: Int?, lastDisconnectedAtMS: Int?, lastSeenAtMS: Int?, lastSeenReason: String?, modelIdentifier: String?, nodeID: String, paired: Bool, pathEnv: String?, permissions: [String: Bool]?, platform: String?, pluginTools: [NodeDeclaredTool]?, remoteIP: String?, runnerInventory: [String: JSONAny]?, skills: [NodeDeclaredTool]?, ts: Int, version: String?) {
         self.approvedAtMS = approvedAtMS
         self.caps = caps
         self.clientID = clientID
@@ -2401,11 +2413,14 @@ public struct NodeDescribeResult: Codable {
         self.connectedAtMS = connectedAtMS
         self.deviceFamily = deviceFamily
         self.displayName = displayName
+        self.eventsDropped = eventsDropped
         self.execAllowlist = execAllowlist
         self.hostStats = hostStats
         self.invocableCommands = invocableCommands
         self.lastConnectedAtMS = lastConnectedAtMS
         self.lastDisconnectedAtMS = lastDisconnectedAtMS
+        self.lastSeenAtMS = lastSeenAtMS
+        self.lastSeenReason = lastSeenReason
         self.modelIdentifier = modelIdentifier
         self.nodeID = nodeID
         self.paired = paired
@@ -4109,6 +4124,84 @@ public struct NodeInvokeCancelEvent: Codable {
     }
 }
 
+// MARK: - NodeHostStatsEvent
+public struct NodeHostStatsEvent: Codable {
+    public let hostStats: [String: JSONAny]
+    public let nodeID: String
+
+    public enum CodingKeys: String, CodingKey {
+        case hostStats = "hostStats"
+        case nodeID = "nodeId"
+    }
+
+    public init(hostStats: [String: JSONAny], nodeID: String) {
+        self.hostStats = hostStats
+        self.nodeID = nodeID
+    }
+}
+
+// MARK: - NodeReportedEvent
+public struct NodeReportedEvent: Codable {
+    public let event: String
+    public let exec: NodeExecReport?
+    public let nodeID: String
+    public let payload: JSONAny?
+    public let ts: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case event = "event"
+        case exec = "exec"
+        case nodeID = "nodeId"
+        case payload = "payload"
+        case ts = "ts"
+    }
+
+    public init(event: String, exec: NodeExecReport?, nodeID: String, payload: JSONAny?, ts: Int) {
+        self.event = event
+        self.exec = exec
+        self.nodeID = nodeID
+        self.payload = payload
+        self.ts = ts
+    }
+}
+
+// MARK: - NodeExecReport
+public struct NodeExecReport: Codable {
+    public let command: String?
+    public let exitCode: Int?
+    public let output: String?
+    public let outputTruncated: Bool?
+    public let reason: String?
+    public let runID: String?
+    public let sessionKey: String?
+    public let success: Bool?
+    public let timedOut: Bool?
+
+    public enum CodingKeys: String, CodingKey {
+        case command = "command"
+        case exitCode = "exitCode"
+        case output = "output"
+        case outputTruncated = "outputTruncated"
+        case reason = "reason"
+        case runID = "runId"
+        case sessionKey = "sessionKey"
+        case success = "success"
+        case timedOut = "timedOut"
+    }
+
+    public init(command: String?, exitCode: Int?, output: String?, outputTruncated: Bool?, reason: String?, runID: String?, sessionKey: String?, success: Bool?, timedOut: Bool?) {
+        self.command = command
+        self.exitCode = exitCode
+        self.output = output
+        self.outputTruncated = outputTruncated
+        self.reason = reason
+        self.runID = runID
+        self.sessionKey = sessionKey
+        self.success = success
+        self.timedOut = timedOut
+    }
+}
+
 // MARK: - ExecApprovalResolvedEvent
 public struct ExecApprovalResolvedEvent: Codable {
     public let decision: ExecApprovalResolveParamsDecision
@@ -4522,6 +4615,8 @@ public enum GatewayEvent: String, Codable, CaseIterable {
     case agent = "agent"
     case nodeInvokeRequest = "node.invoke.request"
     case nodeInvokeCancel = "node.invoke.cancel"
+    case nodeHostStats = "node.hostStats"
+    case nodeReported = "node.reported"
     case execApprovalRequested = "exec.approval.requested"
     case execApprovalResolved = "exec.approval.resolved"
     case channelsAlert = "channels.alert"

@@ -238,6 +238,8 @@ export interface SwitchboardProtocol {
     agent: AgentEvent;
     "node.invoke.request": NodeInvokeRequestEvent;
     "node.invoke.cancel": NodeInvokeCancelEvent;
+    "node.hostStats": NodeHostStatsEvent;
+    "node.reported": NodeReportedEvent;
     "exec.approval.requested": ExecApprovalEntry;
     "exec.approval.resolved": ExecApprovalResolvedEvent;
     "channels.alert": ChannelsAlertEvent;
@@ -852,6 +854,8 @@ export interface NodeSummary {
   connectedAtMs?: number;
   lastConnectedAtMs?: number;
   lastDisconnectedAtMs?: number;
+  lastSeenAtMs?: number;
+  lastSeenReason?: string;
   approvedAtMs?: number;
   paired: boolean;
   connected: boolean;
@@ -879,6 +883,8 @@ export interface NodeDescribeResult {
   connectedAtMs?: number;
   lastConnectedAtMs?: number;
   lastDisconnectedAtMs?: number;
+  lastSeenAtMs?: number;
+  lastSeenReason?: string;
   approvedAtMs?: number;
   paired: boolean;
   connected: boolean;
@@ -892,6 +898,7 @@ export interface NodeDescribeResult {
     [k: string]: unknown;
   };
   execAllowlist?: (string[] | NodeDescribeResultExecAllowlistVariant2)[];
+  eventsDropped?: number;
 }
 export interface NodeDeclaredTool {
   name: string;
@@ -948,7 +955,7 @@ export interface NodeInvokeResultResult {
 export interface NodeEventParams {
   event: string;
   payload?: unknown;
-  payloadJSON?: string;
+  payloadJSON?: string | null;
 }
 export interface NodeEventResult {
   ok: boolean;
@@ -1383,6 +1390,30 @@ export interface NodeInvokeRequestEvent {
 export interface NodeInvokeCancelEvent {
   invokeId: string;
   nodeId: string;
+}
+export interface NodeHostStatsEvent {
+  nodeId: string;
+  hostStats: {
+    [k: string]: unknown;
+  };
+}
+export interface NodeReportedEvent {
+  nodeId: string;
+  event: string;
+  ts: number;
+  exec?: NodeExecReport;
+  payload?: unknown;
+}
+export interface NodeExecReport {
+  runId?: string;
+  sessionKey?: string;
+  command?: string;
+  exitCode: number | null;
+  timedOut?: boolean;
+  success?: boolean;
+  output?: string;
+  outputTruncated?: true;
+  reason?: string;
 }
 export interface ExecApprovalResolvedEvent {
   id: string;

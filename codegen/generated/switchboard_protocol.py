@@ -2780,6 +2780,8 @@ class NodeSummary:
     invocable_commands: Optional[List[str]] = None
     last_connected_at_ms: Optional[int] = None
     last_disconnected_at_ms: Optional[int] = None
+    last_seen_at_ms: Optional[int] = None
+    last_seen_reason: Optional[str] = None
     model_identifier: Optional[str] = None
     path_env: Optional[str] = None
     permissions: Optional[Dict[str, bool]] = None
@@ -2804,13 +2806,15 @@ class NodeSummary:
         invocable_commands = from_union([lambda x: from_list(from_str, x), from_none], obj.get("invocableCommands"))
         last_connected_at_ms = from_union([from_int, from_none], obj.get("lastConnectedAtMs"))
         last_disconnected_at_ms = from_union([from_int, from_none], obj.get("lastDisconnectedAtMs"))
+        last_seen_at_ms = from_union([from_int, from_none], obj.get("lastSeenAtMs"))
+        last_seen_reason = from_union([from_str, from_none], obj.get("lastSeenReason"))
         model_identifier = from_union([from_str, from_none], obj.get("modelIdentifier"))
         path_env = from_union([from_str, from_none], obj.get("pathEnv"))
         permissions = from_union([lambda x: from_dict(from_bool, x), from_none], obj.get("permissions"))
         platform = from_union([from_str, from_none], obj.get("platform"))
         remote_ip = from_union([from_str, from_none], obj.get("remoteIp"))
         version = from_union([from_str, from_none], obj.get("version"))
-        return NodeSummary(caps, commands, connected, node_id, paired, approved_at_ms, client_id, client_mode, connected_at_ms, device_family, display_name, invocable_commands, last_connected_at_ms, last_disconnected_at_ms, model_identifier, path_env, permissions, platform, remote_ip, version)
+        return NodeSummary(caps, commands, connected, node_id, paired, approved_at_ms, client_id, client_mode, connected_at_ms, device_family, display_name, invocable_commands, last_connected_at_ms, last_disconnected_at_ms, last_seen_at_ms, last_seen_reason, model_identifier, path_env, permissions, platform, remote_ip, version)
 
     def to_dict(self) -> dict:
         result: dict = {}
@@ -2837,6 +2841,10 @@ class NodeSummary:
             result["lastConnectedAtMs"] = from_union([from_int, from_none], self.last_connected_at_ms)
         if self.last_disconnected_at_ms is not None:
             result["lastDisconnectedAtMs"] = from_union([from_int, from_none], self.last_disconnected_at_ms)
+        if self.last_seen_at_ms is not None:
+            result["lastSeenAtMs"] = from_union([from_int, from_none], self.last_seen_at_ms)
+        if self.last_seen_reason is not None:
+            result["lastSeenReason"] = from_union([from_str, from_none], self.last_seen_reason)
         if self.model_identifier is not None:
             result["modelIdentifier"] = from_union([from_str, from_none], self.model_identifier)
         if self.path_env is not None:
@@ -2943,11 +2951,14 @@ class NodeDescribeResult:
     connected_at_ms: Optional[int] = None
     device_family: Optional[str] = None
     display_name: Optional[str] = None
+    events_dropped: Optional[int] = None
     exec_allowlist: Optional[List[Union[List[str], NodeDescribeResultExecAllowlistVariant2]]] = None
     host_stats: Optional[Dict[str, Any]] = None
     invocable_commands: Optional[List[str]] = None
     last_connected_at_ms: Optional[int] = None
     last_disconnected_at_ms: Optional[int] = None
+    last_seen_at_ms: Optional[int] = None
+    last_seen_reason: Optional[str] = None
     model_identifier: Optional[str] = None
     path_env: Optional[str] = None
     permissions: Optional[Dict[str, bool]] = None
@@ -2973,11 +2984,14 @@ class NodeDescribeResult:
         connected_at_ms = from_union([from_int, from_none], obj.get("connectedAtMs"))
         device_family = from_union([from_str, from_none], obj.get("deviceFamily"))
         display_name = from_union([from_str, from_none], obj.get("displayName"))
+        events_dropped = from_union([from_int, from_none], obj.get("eventsDropped"))
         exec_allowlist = from_union([lambda x: from_list(lambda x: from_union([lambda x: from_list(from_str, x), NodeDescribeResultExecAllowlistVariant2.from_dict], x), x), from_none], obj.get("execAllowlist"))
         host_stats = from_union([lambda x: from_dict(lambda x: x, x), from_none], obj.get("hostStats"))
         invocable_commands = from_union([lambda x: from_list(from_str, x), from_none], obj.get("invocableCommands"))
         last_connected_at_ms = from_union([from_int, from_none], obj.get("lastConnectedAtMs"))
         last_disconnected_at_ms = from_union([from_int, from_none], obj.get("lastDisconnectedAtMs"))
+        last_seen_at_ms = from_union([from_int, from_none], obj.get("lastSeenAtMs"))
+        last_seen_reason = from_union([from_str, from_none], obj.get("lastSeenReason"))
         model_identifier = from_union([from_str, from_none], obj.get("modelIdentifier"))
         path_env = from_union([from_str, from_none], obj.get("pathEnv"))
         permissions = from_union([lambda x: from_dict(from_bool, x), from_none], obj.get("permissions"))
@@ -2987,7 +3001,7 @@ class NodeDescribeResult:
         runner_inventory = from_union([lambda x: from_dict(lambda x: x, x), from_none], obj.get("runnerInventory"))
         skills = from_union([lambda x: from_list(NodeDeclaredTool.from_dict, x), from_none], obj.get("skills"))
         version = from_union([from_str, from_none], obj.get("version"))
-        return NodeDescribeResult(caps, commands, connected, node_id, paired, ts, approved_at_ms, client_id, client_mode, connected_at_ms, device_family, display_name, exec_allowlist, host_stats, invocable_commands, last_connected_at_ms, last_disconnected_at_ms, model_identifier, path_env, permissions, platform, plugin_tools, remote_ip, runner_inventory, skills, version)
+        return NodeDescribeResult(caps, commands, connected, node_id, paired, ts, approved_at_ms, client_id, client_mode, connected_at_ms, device_family, display_name, events_dropped, exec_allowlist, host_stats, invocable_commands, last_connected_at_ms, last_disconnected_at_ms, last_seen_at_ms, last_seen_reason, model_identifier, path_env, permissions, platform, plugin_tools, remote_ip, runner_inventory, skills, version)
 
     def to_dict(self) -> dict:
         result: dict = {}
@@ -3009,6 +3023,8 @@ class NodeDescribeResult:
             result["deviceFamily"] = from_union([from_str, from_none], self.device_family)
         if self.display_name is not None:
             result["displayName"] = from_union([from_str, from_none], self.display_name)
+        if self.events_dropped is not None:
+            result["eventsDropped"] = from_union([from_int, from_none], self.events_dropped)
         if self.exec_allowlist is not None:
             result["execAllowlist"] = from_union([lambda x: from_list(lambda x: from_union([lambda x: from_list(from_str, x), lambda x: to_class(NodeDescribeResultExecAllowlistVariant2, x)], x), x), from_none], self.exec_allowlist)
         if self.host_stats is not None:
@@ -3019,6 +3035,10 @@ class NodeDescribeResult:
             result["lastConnectedAtMs"] = from_union([from_int, from_none], self.last_connected_at_ms)
         if self.last_disconnected_at_ms is not None:
             result["lastDisconnectedAtMs"] = from_union([from_int, from_none], self.last_disconnected_at_ms)
+        if self.last_seen_at_ms is not None:
+            result["lastSeenAtMs"] = from_union([from_int, from_none], self.last_seen_at_ms)
+        if self.last_seen_reason is not None:
+            result["lastSeenReason"] = from_union([from_str, from_none], self.last_seen_reason)
         if self.model_identifier is not None:
             result["modelIdentifier"] = from_union([from_str, from_none], self.model_identifier)
         if self.path_env is not None:
@@ -3244,7 +3264,7 @@ class NodeEventParams:
         assert isinstance(obj, dict)
         event = from_str(obj.get("event"))
         payload = obj.get("payload")
-        payload_json = from_union([from_str, from_none], obj.get("payloadJSON"))
+        payload_json = from_union([from_none, from_str], obj.get("payloadJSON"))
         return NodeEventParams(event, payload, payload_json)
 
     def to_dict(self) -> dict:
@@ -3253,7 +3273,7 @@ class NodeEventParams:
         if self.payload is not None:
             result["payload"] = self.payload
         if self.payload_json is not None:
-            result["payloadJSON"] = from_union([from_str, from_none], self.payload_json)
+            result["payloadJSON"] = from_union([from_none, from_str], self.payload_json)
         return result
 
 
@@ -4969,6 +4989,103 @@ class NodeInvokeCancelEvent:
 
 
 @dataclass
+class NodeHostStatsEvent:
+    host_stats: Dict[str, Any]
+    node_id: str
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'NodeHostStatsEvent':
+        assert isinstance(obj, dict)
+        host_stats = from_dict(lambda x: x, obj.get("hostStats"))
+        node_id = from_str(obj.get("nodeId"))
+        return NodeHostStatsEvent(host_stats, node_id)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["hostStats"] = from_dict(lambda x: x, self.host_stats)
+        result["nodeId"] = from_str(self.node_id)
+        return result
+
+
+@dataclass
+class NodeExecReport:
+    command: Optional[str] = None
+    exit_code: Optional[int] = None
+    output: Optional[str] = None
+    output_truncated: Optional[bool] = None
+    reason: Optional[str] = None
+    run_id: Optional[str] = None
+    session_key: Optional[str] = None
+    success: Optional[bool] = None
+    timed_out: Optional[bool] = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'NodeExecReport':
+        assert isinstance(obj, dict)
+        command = from_union([from_str, from_none], obj.get("command"))
+        exit_code = from_union([from_int, from_none], obj.get("exitCode"))
+        output = from_union([from_str, from_none], obj.get("output"))
+        output_truncated = from_union([from_bool, from_none], obj.get("outputTruncated"))
+        reason = from_union([from_str, from_none], obj.get("reason"))
+        run_id = from_union([from_str, from_none], obj.get("runId"))
+        session_key = from_union([from_str, from_none], obj.get("sessionKey"))
+        success = from_union([from_bool, from_none], obj.get("success"))
+        timed_out = from_union([from_bool, from_none], obj.get("timedOut"))
+        return NodeExecReport(command, exit_code, output, output_truncated, reason, run_id, session_key, success, timed_out)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        if self.command is not None:
+            result["command"] = from_union([from_str, from_none], self.command)
+        result["exitCode"] = from_union([from_int, from_none], self.exit_code)
+        if self.output is not None:
+            result["output"] = from_union([from_str, from_none], self.output)
+        if self.output_truncated is not None:
+            result["outputTruncated"] = from_union([from_bool, from_none], self.output_truncated)
+        if self.reason is not None:
+            result["reason"] = from_union([from_str, from_none], self.reason)
+        if self.run_id is not None:
+            result["runId"] = from_union([from_str, from_none], self.run_id)
+        if self.session_key is not None:
+            result["sessionKey"] = from_union([from_str, from_none], self.session_key)
+        if self.success is not None:
+            result["success"] = from_union([from_bool, from_none], self.success)
+        if self.timed_out is not None:
+            result["timedOut"] = from_union([from_bool, from_none], self.timed_out)
+        return result
+
+
+@dataclass
+class NodeReportedEvent:
+    event: str
+    node_id: str
+    ts: int
+    exec: Optional[NodeExecReport] = None
+    payload: Any = None
+
+    @staticmethod
+    def from_dict(obj: Any) -> 'NodeReportedEvent':
+        assert isinstance(obj, dict)
+        event = from_str(obj.get("event"))
+        node_id = from_str(obj.get("nodeId"))
+        ts = from_int(obj.get("ts"))
+        exec = from_union([NodeExecReport.from_dict, from_none], obj.get("exec"))
+        payload = obj.get("payload")
+        return NodeReportedEvent(event, node_id, ts, exec, payload)
+
+    def to_dict(self) -> dict:
+        result: dict = {}
+        result["event"] = from_str(self.event)
+        result["nodeId"] = from_str(self.node_id)
+        result["ts"] = from_int(self.ts)
+        if self.exec is not None:
+            result["exec"] = from_union([lambda x: to_class(NodeExecReport, x), from_none], self.exec)
+        if self.payload is not None:
+            result["payload"] = self.payload
+        return result
+
+
+@dataclass
 class ExecApprovalResolvedEvent:
     decision: ExecApprovalResolveParamsDecision
     ending: ExecApprovalRecordEndingVariant1
@@ -6457,6 +6574,30 @@ def node_invoke_cancel_event_to_dict(x: NodeInvokeCancelEvent) -> Any:
     return to_class(NodeInvokeCancelEvent, x)
 
 
+def node_host_stats_event_from_dict(s: Any) -> NodeHostStatsEvent:
+    return NodeHostStatsEvent.from_dict(s)
+
+
+def node_host_stats_event_to_dict(x: NodeHostStatsEvent) -> Any:
+    return to_class(NodeHostStatsEvent, x)
+
+
+def node_reported_event_from_dict(s: Any) -> NodeReportedEvent:
+    return NodeReportedEvent.from_dict(s)
+
+
+def node_reported_event_to_dict(x: NodeReportedEvent) -> Any:
+    return to_class(NodeReportedEvent, x)
+
+
+def node_exec_report_from_dict(s: Any) -> NodeExecReport:
+    return NodeExecReport.from_dict(s)
+
+
+def node_exec_report_to_dict(x: NodeExecReport) -> Any:
+    return to_class(NodeExecReport, x)
+
+
 def exec_approval_resolved_event_from_dict(s: Any) -> ExecApprovalResolvedEvent:
     return ExecApprovalResolvedEvent.from_dict(s)
 
@@ -6582,6 +6723,8 @@ EVENTS: Dict[str, EventInfo] = {
     "agent": EventInfo(payload=agent_event_from_dict, access="operator.read", droppable=False, targeted=False, summary="Agent run stream: lifecycle start/end/error, assistant text (accumulated and delta), tool calls (only with caps tool-events), errors."),
     "node.invoke.request": EventInfo(payload=node_invoke_request_event_from_dict, access="node", droppable=False, targeted=True, summary="Run a command: sent to one node's socket only; the node answers with node.invoke.result."),
     "node.invoke.cancel": EventInfo(payload=node_invoke_cancel_event_from_dict, access="node", droppable=False, targeted=True, summary="The gateway stopped waiting for an invoke (timeout or abort); the node should stop the work."),
+    "node.hostStats": EventInfo(payload=node_host_stats_event_from_dict, access="operator.read", droppable=True, targeted=False, summary="A node reported host stats (cpu, load, memory, disk); node.describe shows the latest."),
+    "node.reported": EventInfo(payload=node_reported_event_from_dict, access="operator.read", droppable=True, targeted=False, summary="Extension: a node sent node.event (exec lifecycle typed and bounded, presence, anything else); rate-limited per node."),
     "exec.approval.requested": EventInfo(payload=exec_approval_entry_from_dict, access="operator.approvals", droppable=True, targeted=False, summary="A command waits for an operator's decision (exec.approval.resolve); exec.approval.list has every pending one."),
     "exec.approval.resolved": EventInfo(payload=exec_approval_resolved_event_from_dict, access="operator.approvals", droppable=True, targeted=False, summary="An approval was decided, expired (deny) or cancelled."),
     "channels.alert": EventInfo(payload=channels_alert_event_from_dict, access="operator.read", droppable=False, targeted=False, summary="A reply could not be delivered after every retry; the sender got a failure notice."),

@@ -111,6 +111,8 @@ export const ErrorDetailCodes = {
   NODE_INVOKE_FAILED: 'The node ran the command and reported an error; details.nodeError has its code and message.',
   NODE_ID_MISMATCH: 'A node.invoke.result named another node than the caller, or an invoke sent to another node.',
   NODE_INVOKES_FULL: 'Too many invokes or approvals are pending; wait for some to finish.',
+  NODE_EVENT_TOO_LARGE: 'A node.event payload or payloadJSON is larger than details.maxBytes; the node should send less.',
+  INVALID_PAYLOAD_JSON: 'A node.event payloadJSON is not valid JSON text.',
   EXEC_APPROVAL_DENIED: 'An operator denied the command (exec.approval.resolve with decision deny; FORBIDDEN), or its approval was cancelled because the caller stopped waiting or the gateway stopped (UNAVAILABLE, details.ending cancelled); either way it was not run.',
   EXEC_APPROVAL_TIMEOUT: 'No operator decided within the approval timeout, so the command was denied.',
   UNKNOWN_CHANNEL: 'The send names no channel this gateway runs (channel, or a telegram:/discord:/whatsapp: prefix on to).',

@@ -11,6 +11,7 @@ import { sessionsEvents } from './sessions.js';
 import { agentEvents } from './agent.js';
 import { chatEvents } from './chat.js';
 import { nodeEvents } from './nodes.js';
+import { nodeReportEvents } from './node-reports.js';
 import { approvalEvents } from './approvals.js';
 import { channelsEvents } from './channels.js';
 
@@ -23,6 +24,7 @@ export const events = {
   ...chatEvents,
   ...agentEvents,
   ...nodeEvents,
+  ...nodeReportEvents,
   ...approvalEvents,
   ...channelsEvents,
 } as const satisfies Record<string, EventSpec>;

@@ -13,6 +13,7 @@ export * from './sessions.js';
 export * from './chat.js';
 export * from './agent.js';
 export * from './nodes.js';
+export * from './node-reports.js';
 export * from './approvals.js';
 export * from './channels.js';
 export * from './device-auth.js';

@@ -46,6 +46,10 @@ export const NodeSummary = closedObject({
   connectedAtMs: Type.Optional(TimestampMs),
   lastConnectedAtMs: Type.Optional(TimestampMs),
   lastDisconnectedAtMs: Type.Optional(TimestampMs),
+  /** When the node last proved it was alive while connected: its connect, or a `node.presence.alive` event. */
+  lastSeenAtMs: Type.Optional(TimestampMs),
+  /** `connect`, or the `trigger` of the last `node.presence.alive` (`background`, `silent_push`, ...). */
+  lastSeenReason: Type.Optional(NonEmptyString),
   approvedAtMs: Type.Optional(TimestampMs),
   paired: Type.Boolean(),
   connected: Type.Boolean(),
@@ -94,6 +98,8 @@ export const NodeDescribeResult = closedObject({
    * the call names no `cwd`), or `{command, cwd}` (only in exactly that working directory).
    */
   execAllowlist: Type.Optional(Type.Array(Type.Union([Type.Array(Type.String()), closedObject({ command: Type.Array(Type.String()), cwd: Type.String() })]))),
+  /** Switchboard extension: `node.event`s this connection sent beyond the per-node rate, dropped. */
+  eventsDropped: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type NodeDescribeResult = Static<typeof NodeDescribeResult>;
 
@@ -176,18 +182,24 @@ export type NodeInvokeResultParams = Static<typeof NodeInvokeResultParams>;
 /** `{ok:true}`, or `{ok:true, ignored:true}` for a result nobody waits for any more (late or unknown id). */
 export const NodeInvokeResultResult = closedObject({ ok: Type.Literal(true), ignored: Type.Optional(Type.Literal(true)) });
 
-/** `node.event`: something the node reports on its own (host stats, exec lifecycle, ...). */
+/**
+ * `node.event`: something the node reports on its own (host stats, exec lifecycle, ...). The event
+ * name is printable ASCII without spaces; `payloadJSON` wins over `payload` (OpenClaw's node host
+ * sends `payloadJSON: null` when it has no payload). Either is capped at
+ * `MAX_NODE_EVENT_PAYLOAD_BYTES` by the handler, which answers INVALID_REQUEST beyond it.
+ */
 export const NodeEventParams = closedObject({
-  event: Type.String({ minLength: 1, maxLength: 200 }),
+  event: Type.String({ minLength: 1, maxLength: 200, pattern: '^[!-~]+$' }),
   payload: Type.Optional(Type.Unknown()),
-  payloadJSON: Type.Optional(Type.String()),
+  payloadJSON: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 /** `node.event` result (OpenClaw's `NodeEventResult`). */
 export const NodeEventResult = closedObject({
   ok: Type.Boolean(),
   event: NonEmptyString,
-  /** Whether the gateway does something with this event (recorded or acted on). */
+  /** Whether the gateway acts on this event (recorded or typed); unhandled events still reach operators as `node.reported`. */
   handled: Type.Boolean(),
+  /** `updated`, `invalid_payload`, `stale_connection`, `rate_limited` or `unsupported_event`. */
   reason: Type.Optional(NonEmptyString),
 });
 

@@ -5,7 +5,8 @@
  */
 import type { Handler, MethodContext } from '../context.js';
 import { idempotencyScope } from '../idempotency/scope.js';
-import { handleNodeEvent, updatePluginTools, updateRunnerInventory, updateSkills } from '../nodes/reports.js';
+import { handleNodeEvent } from '../nodes/node-events.js';
+import { updatePluginTools, updateRunnerInventory, updateSkills } from '../nodes/reports.js';
 
 /** The calling node's live session (undefined when the caller is not the node's current connection). */
 const sessionOf = (ctx: MethodContext) => ctx.services.nodes.registry.forCaller(ctx.caller);
@@ -28,7 +29,7 @@ export const nodeInvoke: Handler<'node.invoke'> = (ctx, p) =>
 
 export const nodeInvokeResult: Handler<'node.invoke.result'> = (ctx, p) => ctx.services.nodes.result(ctx.caller.deviceId, p);
 
-export const nodeEvent: Handler<'node.event'> = (ctx, p) => handleNodeEvent(sessionOf(ctx), p, ctx.log);
+export const nodeEvent: Handler<'node.event'> = (ctx, p) => handleNodeEvent(sessionOf(ctx), p, { log: ctx.log, emit: ctx.emit });
 
 export const nodeSkillsUpdate: Handler<'node.skills.update'> = (ctx, p) => updateSkills(sessionOf(ctx), p.skills);
 

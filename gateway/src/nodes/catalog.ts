@@ -58,6 +58,8 @@ export function summarize(n: KnownNode, policy: CatalogPolicy): NodeSummary {
     connectedAtMs: live?.connectedAtMs,
     lastConnectedAtMs: live?.connectedAtMs ?? record?.lastConnectedAtMs,
     lastDisconnectedAtMs: live ? undefined : record?.lastDisconnectedAtMs,
+    lastSeenAtMs: live ? live.lastSeenAtMs ?? live.connectedAtMs : undefined,
+    lastSeenReason: live ? live.lastSeenReason ?? 'connect' : undefined,
     approvedAtMs: device?.approvedAtMs,
     paired: device !== undefined,
     connected: live !== undefined,

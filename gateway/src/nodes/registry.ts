@@ -26,6 +26,13 @@ export interface NodeSession {
   pluginTools: NodeDeclaredTool[];
   runnerInventory?: Record<string, unknown>;
   hostStats?: Record<string, unknown>;
+  /** Set by `node.presence.alive`; `node.list` shows `connectedAtMs`/`connect` until then. */
+  lastSeenAtMs?: number;
+  lastSeenReason?: string;
+  /** The session's `node.event` budget (see nodes/node-events.ts), created on the first event. */
+  eventBudget?: { tokens: number; atMs: number };
+  /** `node.event`s dropped for exceeding the budget. */
+  eventsDropped?: number;
 }
 
 /** Connected nodes by id. */

@@ -175,6 +175,7 @@ export class NodeService {
       ...(live?.hostStats ? { hostStats: live.hostStats } : {}),
       ...(live ? { skills: live.skills, pluginTools: live.pluginTools } : {}),
       ...(live?.runnerInventory ? { runnerInventory: live.runnerInventory } : {}),
+      ...(live?.eventsDropped ? { eventsDropped: live.eventsDropped } : {}),
       execAllowlist: this.execAllowlist(node),
     };
   }

@@ -232,8 +232,8 @@ describe('node reports, rename and describe', () => {
   it('records host stats, skills, plugin tools and the runner inventory for node.describe', async () => {
     const node = await connectRawNode(gw);
     const stats = await node.raw.request('node.event', { event: 'node.host.stats', payloadJSON: '{"cpuCount":2,"loadAverage":[0.5,0.4,0.3]}' });
-    expect(stats.payload).toEqual({ ok: true, event: 'node.host.stats', handled: true });
-    expect((await node.raw.request('node.event', { event: 'node.presence.alive', payload: {} })).payload).toMatchObject({ ok: true, handled: false, reason: 'unsupported-event' });
+    expect(stats.payload).toEqual({ ok: true, event: 'node.host.stats', handled: true, reason: 'updated' });
+    expect((await node.raw.request('node.event', { event: 'node.custom', payload: {} })).payload).toMatchObject({ ok: true, handled: false, reason: 'unsupported_event' });
     expect((await node.raw.request('node.runnerInventory.update', { protocolFeatures: ['node-worker-supervisor-v6'], workerHost: { enabled: false } })).payload).toEqual({ nodeId: node.nodeId });
     expect((await node.raw.request('node.skills.update', { skills: [{ name: 'tidy-up', description: 'Tidies', content: '# steps' }] })).payload).toEqual({ nodeId: node.nodeId, skills: [{ name: 'tidy-up', description: 'Tidies' }] });
     expect((await node.raw.request('node.pluginTools.update', { tools: [{ pluginId: 'p', name: 'lookup', description: 'Looks up' }] })).ok).toBe(true);
