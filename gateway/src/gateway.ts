@@ -27,7 +27,7 @@ import { HealthMonitor } from './state/health.js';
 import { handlers } from './methods/index.js';
 import { GATEWAY_VERSION } from './version.js';
 import { ensureGeneratedToken } from './auth/shared-secret.js';
-import { SqliteStore } from './store/store.js';
+import { SqliteStore, type Store } from './store/store.js';
 import { ToolRegistry } from './agent/tools.js';
 import { AuthService } from './auth/service.js';
 import { checkCredentialPolicy } from './auth/credentials.js';
@@ -95,7 +95,7 @@ export class Gateway {
   readonly durable: DurableState;
   private readonly publisher: RunPublisher;
 
-  private constructor(readonly options: GatewayOptions, store: SqliteStore, private readonly lock: InstanceLock, readonly provider: ModelProvider, precompiled?: PrecompiledValidators) {
+  private constructor(readonly options: GatewayOptions, store: Store, private readonly lock: InstanceLock, readonly provider: ModelProvider, precompiled?: PrecompiledValidators) {
     const log = options.log;
     // Compile once, at boot: a schema that does not compile stops start-up here, naming the entry.
     // Entries `pnpm build` compiled from the same schema are reused (validators.ts).
@@ -118,7 +118,7 @@ export class Gateway {
     const auth = new AuthService({ options, devices: store.devices, broadcaster, connections, log });
     const agentTools = new ToolRegistry({ log });
     const runs = new RunManager({ store, provider, tools: agentTools, agent: options.agent, limits: options.limits.runs, log });
-    const nodes = new NodeService({ options: options.nodes, db: store.db, devices: store.devices, broadcaster, tools: agentTools, log });
+    const nodes = new NodeService({ options: options.nodes, store, broadcaster, tools: agentTools, log });
     const channels = new ChannelService({
       store, runs, log, stateDir: options.stateDir, config: options.channels, factories: options.channelFactories,
       outbound: options.channelTuning?.outbound, supervisor: options.channelTuning?.supervisor,

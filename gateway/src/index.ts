@@ -7,7 +7,7 @@ export { readGeneratedToken, ensureGeneratedToken, generatedTokenPath, type Auth
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './config/limits.js';
 export { GATEWAY_VERSION } from './version.js';
 export { openOfflineDevices, hasStateDatabase, type OfflineDevices } from './store/offline.js';
-export { PAIRING_REQUEST_TTL_MS, type DeviceStore } from './store/devices.js';
+export { PAIRING_REQUEST_TTL_MS, type DeviceStore, type DeviceRepository } from './store/devices.js';
 export { runGatewayProcess, optionsFromEnv, type RunOptions } from './run.js';
 export { SqliteStore, DATABASE_FILE, type Store, type RecoveryReport } from './store/store.js';
 export { openDatabase, migrate, SchemaTooNewError } from './store/database.js';

@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// SQLite here is only the OS lock on `gateway.lock` (no state is stored), so it stays outside the Store.
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 
 /** The lock file (held open with an OS lock while a daemon runs). */

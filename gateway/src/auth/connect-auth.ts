@@ -18,7 +18,7 @@ import {
 } from '@switchboard/protocol';
 import type { CallerInfo } from '../server/connection.js';
 import type { PeerInfo } from '../server/peer.js';
-import type { DeviceClaim, DeviceStore } from '../store/devices.js';
+import type { DeviceClaim, DeviceRepository } from '../store/devices-repo.js';
 import { checkSharedSecret, type SharedSecretResult } from './authenticate.js';
 import { verifyDeviceSignature, type VerifiedDevice } from './device-signature.js';
 import { deviceIdentityRequiredError, deviceTokenMismatchError, pairingRequiredError, rateLimitedError } from './errors.js';
@@ -53,7 +53,7 @@ export interface PairingEvents {
 /** What the pipeline reads and writes. */
 export interface PipelineDeps {
   auth: SharedAuthConfig;
-  devices: DeviceStore;
+  devices: DeviceRepository;
   limiter: AuthRateLimiter;
   events: PairingEvents;
 }

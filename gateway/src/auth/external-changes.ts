@@ -8,7 +8,7 @@
  * revoked or rotated.
  */
 import type { ConnectionRegistry } from '../server/broadcaster.js';
-import type { DeviceStore } from '../store/devices.js';
+import type { DeviceRepository } from '../store/devices-repo.js';
 
 /** How a device's sessions are cut off (the online path's `AuthService.disconnectDevice`). */
 export type DisconnectDevice = (deviceId: string, options: { role?: string; onlyTokenAuth?: boolean; reason: string }) => number;
@@ -18,7 +18,7 @@ export class ExternalDeviceChanges {
   private seenVersion: number;
 
   constructor(
-    private readonly devices: DeviceStore,
+    private readonly devices: DeviceRepository,
     private readonly connections: ConnectionRegistry,
     private readonly disconnect: DisconnectDevice,
   ) {

@@ -12,7 +12,7 @@ import type { GatewayOptions } from '../options.js';
 import { canReceive, type Broadcaster, type ConnectionRegistry } from '../server/broadcaster.js';
 import type { Connection } from '../server/connection.js';
 import type { WsServer } from '../server/ws-server.js';
-import type { DeviceStore } from '../store/devices.js';
+import type { DeviceRepository } from '../store/devices-repo.js';
 import { ExternalDeviceChanges } from './external-changes.js';
 import { authenticateConnect, type AuthGrant, type ConnectSubject, type PairingEvents } from './connect-auth.js';
 import { isLoopbackBind } from './credentials.js';
@@ -22,7 +22,7 @@ import { AuthRateLimiter } from './rate-limit.js';
 /** What the access-control service works with. */
 export interface AuthServiceDeps {
   options: GatewayOptions;
-  devices: DeviceStore;
+  devices: DeviceRepository;
   broadcaster: Broadcaster;
   connections: ConnectionRegistry;
   log: Log;

@@ -11,6 +11,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, fsyncSync, mkdtempSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+// The one place outside store/ that opens the database itself: a backup copies the file (SQLite's
+// backup API) and checks the copy, which no repository of the Store interface could do.
 import BetterSqlite3 from 'better-sqlite3';
 import { isScalar, visit, type Document } from 'yaml';
 import { DATABASE_FILE } from '../store/store.js';

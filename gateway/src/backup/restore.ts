@@ -16,6 +16,8 @@
 import { createWriteStream, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, type WriteStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
+// Restore works on database files, not on state: it verifies the backed-up file and folds the WAL of
+// the current one before swapping files, with no daemon (and so no Store) running.
 import BetterSqlite3 from 'better-sqlite3';
 import { DATABASE_FILE } from '../store/store.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// SQLite here is only the OS lock on a lock file (no state is stored), so it stays outside the Store.
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 
 /** Where token locks live. */

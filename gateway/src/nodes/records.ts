@@ -1,147 +1,58 @@
 /**
- * The durable side of the node registry (tables of migration 6): what each paired node last
- * declared and when it was seen, the operator's label, and the commands it may run without an
- * exec approval. Rows go with their device (foreign key, cascade), so `device.pair.remove` forgets
- * them too. Every method is one short synchronous statement.
+ * The durable side of the node registry, as the nodes service uses it: node records and exec
+ * allowlists in the store (`store.nodes`), with allowlist entries as argv (optionally bound to a
+ * cwd) rather than the stored keys. Every write is one short transaction.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { Store } from '../store/store.js';
+import type { NodeRecord, NodeSighting } from '../store/nodes-repo.js';
 import { allowKey, entryOf, type ExecAllowEntry } from './system-run.js';
 
-/** A node's stored record. */
-export interface NodeRecord {
-  nodeId: string;
-  label?: string;
-  displayName?: string;
-  platform?: string;
-  deviceFamily?: string;
-  modelIdentifier?: string;
-  version?: string;
-  clientId?: string;
-  clientMode?: string;
-  remoteIp?: string;
-  caps: string[];
-  commands: string[];
-  lastConnectedAtMs?: number;
-  lastDisconnectedAtMs?: number;
-}
+export type { NodeRecord, NodeSighting } from '../store/nodes-repo.js';
 
-/** What a connecting node reports, stored on connect. */
-export type NodeSighting = Omit<NodeRecord, 'label' | 'lastDisconnectedAtMs' | 'lastConnectedAtMs'> & { connectedAtMs: number };
-
-interface RecordRow {
-  node_id: string;
-  label: string | null;
-  display_name: string | null;
-  platform: string | null;
-  device_family: string | null;
-  model_identifier: string | null;
-  version: string | null;
-  client_id: string | null;
-  client_mode: string | null;
-  remote_ip: string | null;
-  caps: string;
-  commands: string;
-  last_connected_at: number | null;
-  last_disconnected_at: number | null;
-}
-
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
-function parseList(text: string): string[] {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function toRecord(r: RecordRow): NodeRecord {
-  return {
-    nodeId: r.node_id, label: opt(r.label), displayName: opt(r.display_name), platform: opt(r.platform),
-    deviceFamily: opt(r.device_family), modelIdentifier: opt(r.model_identifier), version: opt(r.version),
-    clientId: opt(r.client_id), clientMode: opt(r.client_mode), remoteIp: opt(r.remote_ip),
-    caps: parseList(r.caps), commands: parseList(r.commands),
-    lastConnectedAtMs: opt(r.last_connected_at), lastDisconnectedAtMs: opt(r.last_disconnected_at),
-  };
-}
-
-/** Node records and exec allowlists over the store's database. */
+/** Node records and exec allowlists over the store. */
 export class NodeRecords {
-  private readonly s: Record<string, Statement>;
+  constructor(private readonly store: Store) {}
 
-  constructor(db: Database) {
-    const p = (sql: string) => db.prepare(sql);
-    this.s = {
-      get: p('SELECT * FROM node_records WHERE node_id = ?'),
-      all: p('SELECT * FROM node_records'),
-      exists: p('SELECT 1 FROM paired_devices WHERE device_id = ?'),
-      sighted: p(`INSERT INTO node_records (node_id, display_name, platform, device_family, model_identifier, version, client_id,
-          client_mode, remote_ip, caps, commands, last_connected_at)
-        VALUES (@nodeId, @displayName, @platform, @deviceFamily, @modelIdentifier, @version, @clientId, @clientMode, @remoteIp,
-          @caps, @commands, @connectedAtMs)
-        ON CONFLICT (node_id) DO UPDATE SET display_name = excluded.display_name, platform = excluded.platform,
-          device_family = excluded.device_family, model_identifier = excluded.model_identifier, version = excluded.version,
-          client_id = excluded.client_id, client_mode = excluded.client_mode, remote_ip = excluded.remote_ip,
-          caps = excluded.caps, commands = excluded.commands, last_connected_at = excluded.last_connected_at`),
-      gone: p('UPDATE node_records SET last_disconnected_at = ? WHERE node_id = ?'),
-      label: p(`INSERT INTO node_records (node_id, label) VALUES (?, ?)
-        ON CONFLICT (node_id) DO UPDATE SET label = excluded.label`),
-      allowlist: p('SELECT argv FROM node_exec_allowlist WHERE node_id = ? ORDER BY created_at, argv'),
-      allow: p('INSERT OR IGNORE INTO node_exec_allowlist (node_id, argv, source, created_at) VALUES (?, ?, ?, ?)'),
-      allowed: p('SELECT 1 FROM node_exec_allowlist WHERE node_id = ? AND argv = ?'),
-    };
-  }
-
+  /** The record of `nodeId`, or undefined. */
   get(nodeId: string): NodeRecord | undefined {
-    const row = this.s.get.get(nodeId) as RecordRow | undefined;
-    return row ? toRecord(row) : undefined;
+    return this.store.nodes.get(nodeId);
   }
 
+  /** Every stored record. */
   all(): NodeRecord[] {
-    return (this.s.all.all() as RecordRow[]).map(toRecord);
+    return this.store.nodes.all();
   }
 
   /** Stores what a node declared as it connected. Skipped (false) when the device is not paired. */
   sighted(s: NodeSighting): boolean {
-    if (!this.s.exists.get(s.nodeId)) return false;
-    const n = (v: string | undefined) => v ?? null;
-    this.s.sighted.run({
-      nodeId: s.nodeId, displayName: n(s.displayName), platform: n(s.platform), deviceFamily: n(s.deviceFamily),
-      modelIdentifier: n(s.modelIdentifier), version: n(s.version), clientId: n(s.clientId), clientMode: n(s.clientMode),
-      remoteIp: n(s.remoteIp), caps: JSON.stringify(s.caps), commands: JSON.stringify(s.commands), connectedAtMs: s.connectedAtMs,
-    });
-    return true;
+    return this.store.transaction(() => this.store.nodes.sighted(s));
   }
 
   /** Notes a disconnect. */
   gone(nodeId: string, at: number): void {
-    this.s.gone.run(at, nodeId);
+    this.store.transaction(() => this.store.nodes.gone(nodeId, at));
   }
 
   /** Sets the operator's label; false when no paired device has this id. */
   setLabel(nodeId: string, label: string): boolean {
-    if (!this.s.exists.get(nodeId)) return false;
-    this.s.label.run(nodeId, label);
-    return true;
+    return this.store.transaction(() => this.store.nodes.setLabel(nodeId, label));
   }
 
   /** The persisted exec allowlist of a node (argv, or argv bound to a cwd), oldest first. */
   allowlist(nodeId: string): ExecAllowEntry[] {
-    return (this.s.allowlist.all(nodeId) as { argv: string }[]).map((r) => entryOf(r.argv));
+    return this.store.nodes.allowKeys(nodeId).map(entryOf);
   }
 
   /** Whether `argv` in `cwd` (undefined: the call names none) is on the node's persisted allowlist. */
   isAllowed(nodeId: string, argv: readonly string[], cwd?: string): boolean {
-    return this.s.allowed.get(nodeId, allowKey(argv, cwd)) !== undefined;
+    return this.store.nodes.hasAllowKey(nodeId, allowKey(argv, cwd));
   }
 
   /**
    * Adds `argv` in `cwd` to the node's persisted allowlist (idempotent; skipped when the device is
-   * not paired). The `argv` column holds {@link allowKey}: the argv, or `{command, cwd}`.
+   * not paired). The stored key is {@link allowKey}: the argv, or `{command, cwd}`.
    */
   allow(nodeId: string, argv: readonly string[], cwd: string | undefined, source: string, at = Date.now()): void {
-    if (!this.s.exists.get(nodeId)) return;
-    this.s.allow.run(nodeId, allowKey(argv, cwd), source, at);
+    this.store.transaction(() => this.store.nodes.addAllowKey(nodeId, allowKey(argv, cwd), source, at));
   }
 }

@@ -12,12 +12,11 @@ import {
   type ExecApprovalEntry, type ExecApprovalRequest, type NodeDescribeResult, type NodeInvokeRequestEvent,
   type NodeInvokeResult, type NodeInvokeResultParams, type NodeSummary,
 } from '@switchboard/protocol';
-import type { Database } from 'better-sqlite3';
 import type { Log } from '../log.js';
 import type { Broadcaster } from '../server/broadcaster.js';
 import type { Connection } from '../server/connection.js';
 import type { ConnectionHooks } from '../server/ws-server.js';
-import type { DeviceStore } from '../store/devices.js';
+import type { Store } from '../store/store.js';
 import type { ToolRegistry } from '../agent/tools.js';
 import { ApprovalLog } from '../approvals/log.js';
 import { ExecApprovals } from '../approvals/service.js';
@@ -60,8 +59,8 @@ export interface InvokeRequest {
 /** What the service works with. */
 export interface NodeServiceDeps {
   options: NodesOptions;
-  db: Database;
-  devices: DeviceStore;
+  /** Paired devices, node records and the exec approval record live here. */
+  store: Store;
   broadcaster: Broadcaster;
   tools: ToolRegistry;
   log: Log;
@@ -84,9 +83,9 @@ export class NodeService {
   constructor(private readonly deps: NodeServiceDeps) {
     const o = deps.options;
     this.log = deps.log.child({ ns: 'gateway:nodes' });
-    this.records = new NodeRecords(deps.db);
+    this.records = new NodeRecords(deps.store);
     this.approvals = new ExecApprovals({
-      log: new ApprovalLog(deps.db, o.maxApprovalRecords), broadcaster: deps.broadcaster, logger: deps.log.child({ ns: 'gateway:approvals' }),
+      log: new ApprovalLog(deps.store, o.maxApprovalRecords), broadcaster: deps.broadcaster, logger: deps.log.child({ ns: 'gateway:approvals' }),
       timeoutMs: o.approvalTimeoutMs, maxPending: o.maxPendingApprovals,
     });
     this.pending = new PendingInvokes({ maxPerNode: o.maxPendingInvokesPerNode, maxTotal: o.maxPendingInvokes });
@@ -156,7 +155,7 @@ export class NodeService {
   // ── catalog ───────────────────────────────────────────────────────────────────────────────
 
   private known(): Map<string, KnownNode> {
-    return knownNodes(this.deps.devices.listDevices(), this.records.all(), this.registry.list());
+    return knownNodes(this.deps.store.devices.listDevices(), this.records.all(), this.registry.list());
   }
 
   /** `node.list` entries: connected first. */

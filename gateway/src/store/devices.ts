@@ -14,8 +14,10 @@ import {
   parseList, toPairedDevice, toPending, unionList,
   type DeviceMeta, type DeviceRow, type RequestRow, type TokenRow,
 } from './devices-schema.js';
+import type { DeviceClaim, DeviceRecord, DeviceRepository } from './devices-repo.js';
 
 export { createDeviceTables, type DeviceMeta } from './devices-schema.js';
+export type { DeviceClaim, DeviceRecord, DeviceRepository } from './devices-repo.js';
 
 /** A pending request lives this long. */
 export const PAIRING_REQUEST_TTL_MS = 5 * 60 * 1000;
@@ -23,25 +25,6 @@ export const PAIRING_REQUEST_TTL_MS = 5 * 60 * 1000;
 export const MAX_PENDING_REQUESTS = 256;
 /** `last_used_at` / `last_seen_at` are refreshed at most this often, so most connects write nothing. */
 const TOUCH_INTERVAL_MS = 60_000;
-
-/** A paired device as the auth pipeline needs it. */
-export interface DeviceRecord {
-  deviceId: string;
-  publicKey: string;
-  roles: string[];
-  scopes: string[];
-  /** When it last connected (as {@link DeviceStore.touch} records it, at most once a minute). */
-  lastSeenAt?: number;
-}
-
-/** What a device asks for when it connects. */
-export interface DeviceClaim extends DeviceMeta {
-  deviceId: string;
-  publicKey: string;
-  role: string;
-  /** Requested operator scopes (empty for nodes). */
-  scopes: readonly string[];
-}
 
 /** Generates a device token: 32 random bytes, base64url. */
 export function newDeviceToken(): string {
@@ -54,7 +37,7 @@ export function hashDeviceToken(token: string): string {
 }
 
 /** The device repository over one SQLite database; every method is synchronous and short. */
-export class DeviceStore {
+export class DeviceStore implements DeviceRepository {
   private readonly s: Record<string, Statement>;
 
   constructor(private readonly db: Database) {

@@ -7,11 +7,11 @@
 import { existsSync } from 'node:fs';
 import { SqliteStore, DATABASE_FILE } from './store.js';
 import { join } from 'node:path';
-import type { DeviceStore } from './devices.js';
+import type { DeviceRepository } from './devices-repo.js';
 
 /** An open store for offline device management. Close it when done. */
 export interface OfflineDevices {
-  readonly devices: DeviceStore;
+  readonly devices: DeviceRepository;
   readonly path: string;
   close(): void;
 }

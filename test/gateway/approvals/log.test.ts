@@ -1,12 +1,13 @@
 // The durable side of nodes and approvals on a real SQLite file: migration 6, the approval record
 // (first answer wins, leftovers closed at start-up, bounded), and node records that go with their
-// device.
+// device. Both services get the store through its interface only (`store.approvals`, `store.nodes`,
+// `commitSync`): a test store that refuses access to the SQLite handle proves it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecApprovalEntry } from '@switchboard/protocol';
-import { SqliteStore } from '../../../gateway/src/store/store.js';
+import { SqliteStore, type Store } from '../../../gateway/src/store/store.js';
 import { SCHEMA_VERSION } from '../../../gateway/src/store/migrations.js';
 import { ApprovalLog } from '../../../gateway/src/approvals/log.js';
 import { NodeRecords } from '../../../gateway/src/nodes/records.js';
@@ -15,6 +16,17 @@ const dir = mkdtempSync(join(tmpdir(), 'switchboard-approval-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const open = () => new SqliteStore(join(dir, `db-${++n}.sqlite`));
+
+/** `store` as the rest of the gateway may see it: the Store interface, never the SQLite handle. */
+function interfaceOnly(store: SqliteStore): Store {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'db') throw new Error('a service reached for the SQLite handle instead of the Store interface');
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 function entry(id: string, nodeId = 'node-1', at = 1_000): ExecApprovalEntry {
   return { id, approvalKind: 'exec', createdAtMs: at, expiresAtMs: at + 60_000, request: { command: 'uname -a', commandArgv: ['uname', '-a'], nodeId, host: 'node', requestedBy: 'agent' } };
@@ -38,7 +50,7 @@ describe('migration 6', () => {
 describe('approval record', () => {
   it('records a request, then its ending once (first answer wins), and reads it back newest first', () => {
     const store = open();
-    const log = new ApprovalLog(store.db, 100);
+    const log = new ApprovalLog(interfaceOnly(store), 100);
     log.opened(entry('a', 'node-1', 1_000));
     log.opened(entry('b', 'node-1', 2_000));
     expect(log.get('a')).toMatchObject({ id: 'a', decision: null, ending: null, request: { commandArgv: ['uname', '-a'] } });
@@ -52,10 +64,10 @@ describe('approval record', () => {
   it('closes requests a crashed process left open as expired (deny), surviving a reopen', () => {
     const path = join(dir, 'crash.sqlite');
     const first = new SqliteStore(path);
-    new ApprovalLog(first.db, 100).opened(entry('left-open'));
+    new ApprovalLog(interfaceOnly(first), 100).opened(entry('left-open'));
     first.close();
     const second = new SqliteStore(path);
-    const log = new ApprovalLog(second.db, 100);
+    const log = new ApprovalLog(interfaceOnly(second), 100);
     expect(log.closeLeftovers(9_000)).toBe(1);
     expect(log.get('left-open')).toMatchObject({ decision: 'deny', ending: 'expired', resolvedBy: 'gateway restart', resolvedAtMs: 9_000 });
     expect(log.closeLeftovers()).toBe(0);
@@ -64,7 +76,7 @@ describe('approval record', () => {
 
   it('drops the oldest ended records beyond its bound, never pending ones', () => {
     const store = open();
-    const log = new ApprovalLog(store.db, 3);
+    const log = new ApprovalLog(interfaceOnly(store), 3);
     log.opened(entry('pending', 'n', 0));
     for (let i = 1; i <= 5; i++) {
       log.opened(entry(`e${i}`, 'n', i));
@@ -79,7 +91,7 @@ describe('approval record', () => {
 describe('node records', () => {
   it('stores what a paired node declared, its label and allowlist, and forgets them with the device', () => {
     const store = open();
-    const records = new NodeRecords(store.db);
+    const records = new NodeRecords(interfaceOnly(store));
     expect(records.sighted({ nodeId: 'unpaired', caps: [], commands: [], connectedAtMs: 1 })).toBe(false);
     pairNode(store, 'n1');
     expect(records.sighted({ nodeId: 'n1', displayName: 'box', platform: 'linux', caps: ['system'], commands: ['system.run'], connectedAtMs: 10 })).toBe(true);

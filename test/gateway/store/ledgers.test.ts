@@ -91,3 +91,36 @@ describe('group commit', () => {
     await expect(t.store.commit(() => 1)).rejects.toBeInstanceOf(StoreClosedError);
   });
 });
+
+describe('commitSync (durable, without waiting for a batch)', () => {
+  it('commits with fsync (synchronous=FULL) before it returns, then restores NORMAL', () => {
+    let during: unknown;
+    const record = t.store.commitSync(() => {
+      during = t.store.db.pragma('synchronous', { simple: true });
+      return t.store.sessions.ensure('agent:main:durable', 'main', 1);
+    });
+    expect(during).toBe(2); // FULL
+    expect(t.store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(t.reopen().sessions.get('agent:main:durable')?.sessionId).toBe(record.sessionId);
+  });
+
+  it('rolls back and rethrows what the work threw', () => {
+    expect(() => t.store.commitSync(() => {
+      t.store.sessions.ensure('agent:main:thrown', 'main', 1);
+      throw new Error('nope');
+    })).toThrow('nope');
+    expect(t.store.sessions.get('agent:main:thrown')).toBeUndefined();
+    expect(t.store.db.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('refuses to run inside another transaction, whose commit would not be fsynced', () => {
+    expect(() => t.store.transaction(() => t.store.commitSync(() => t.store.sessions.ensure('agent:main:nested', 'main', 1))))
+      .toThrow(/inside another transaction/);
+    expect(t.store.sessions.get('agent:main:nested')).toBeUndefined();
+  });
+
+  it('refuses work after close', () => {
+    t.store.close();
+    expect(() => t.store.commitSync(() => 1)).toThrow(StoreClosedError);
+  });
+});
