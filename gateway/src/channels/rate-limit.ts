@@ -4,23 +4,13 @@
  * group chat and one per account (the bot's global limit). A send takes a token from every bucket
  * that applies, all at once or none. Bounded: idle buckets are dropped beyond `maxBuckets`.
  */
+import { refill, waitForToken, type Bucket, type BucketSpec } from '../token-bucket.js';
 import type { AdapterLimits } from './types.js';
 
-/** One bucket's settings. */
-export interface BucketSpec {
-  /** Tokens added per second. */
-  ratePerSecond: number;
-  /** Most tokens held (the burst). */
-  burst: number;
-}
+export type { BucketSpec } from '../token-bucket.js';
 
 /** A bucket to take from: its key and settings. */
 export type BucketRef = readonly [key: string, spec: BucketSpec];
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
 
 /**
  * A bucket that lets through at most about `limit` sends in any window of `windowSeconds`: bursts
@@ -59,11 +49,8 @@ export class ChatRateLimiter {
     const missing = refs.filter(([key]) => !this.buckets.has(key)).length;
     // Make room before touching any bucket, so eviction never drops one this call is using.
     if (missing > 0 && this.buckets.size + missing > this.maxBuckets) this.evict(now, refs[0][1], missing);
-    const buckets = refs.map(([key, spec]) => this.refill(key, spec, now));
-    let waitMs = 0;
-    buckets.forEach((b, i) => {
-      if (b.tokens < 1) waitMs = Math.max(waitMs, Math.ceil(((1 - b.tokens) / refs[i][1].ratePerSecond) * 1000));
-    });
+    const buckets = refs.map(([key, spec]) => refill(this.bucketOf(key, spec, now), spec, now));
+    const waitMs = Math.max(0, ...buckets.map((b, i) => waitForToken(b, refs[i][1])));
     if (waitMs > 0) return { ok: false, waitMs };
     for (const b of buckets) b.tokens -= 1;
     return { ok: true };
@@ -88,15 +75,13 @@ export class ChatRateLimiter {
     }
   }
 
-  /** The bucket of `key`, topped up to now (created full). */
-  private refill(key: string, spec: BucketSpec, now: number): Bucket {
+  /** The bucket of `key` (created full). */
+  private bucketOf(key: string, spec: BucketSpec, now: number): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
       b = { tokens: spec.burst, at: now };
       this.buckets.set(key, b);
     }
-    b.tokens = Math.min(spec.burst, b.tokens + ((now - b.at) / 1000) * spec.ratePerSecond);
-    b.at = now;
     return b;
   }
 

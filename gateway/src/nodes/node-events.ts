@@ -10,6 +10,7 @@ import {
   type NodeExecReport, type NodeReportedEvent,
 } from '@switchboard/protocol';
 import type { Log } from '../log.js';
+import { takeToken, type BucketSpec } from '../token-bucket.js';
 import type { Broadcaster } from '../server/broadcaster.js';
 import type { NodeSession } from './registry.js';
 
@@ -65,15 +66,13 @@ function tooLarge(field: string, size: number): GatewayError {
   });
 }
 
+/** The per-node event budget as a token bucket. */
+const EVENT_BUCKET: BucketSpec = { ratePerSecond: NODE_EVENT_RATE.perSecond, burst: NODE_EVENT_RATE.burst };
+
 /** Takes one event from the session's budget; false when it is spent (the event is dropped and counted). */
 export function takeEventBudget(session: NodeSession, now: number): boolean {
-  const b = session.eventBudget ?? (session.eventBudget = { tokens: NODE_EVENT_RATE.burst, atMs: now });
-  b.tokens = Math.min(NODE_EVENT_RATE.burst, b.tokens + ((now - b.atMs) / 1000) * NODE_EVENT_RATE.perSecond);
-  b.atMs = now;
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-    return true;
-  }
+  session.eventBudget ??= { tokens: EVENT_BUCKET.burst, at: now };
+  if (takeToken(session.eventBudget, EVENT_BUCKET, now)) return true;
   session.eventsDropped = (session.eventsDropped ?? 0) + 1;
   return false;
 }

@@ -7,6 +7,7 @@
 import type { NodeDeclaredTool } from '@switchboard/protocol';
 import type { CallerInfo, Connection } from '../server/connection.js';
 import type { PlatformId } from './policy.js';
+import type { Bucket } from '../token-bucket.js';
 
 /** One connected node. */
 export interface NodeSession {
@@ -30,7 +31,7 @@ export interface NodeSession {
   lastSeenAtMs?: number;
   lastSeenReason?: string;
   /** The session's `node.event` budget (see nodes/node-events.ts), created on the first event. */
-  eventBudget?: { tokens: number; atMs: number };
+  eventBudget?: Bucket;
   /** `node.event`s dropped for exceeding the budget. */
   eventsDropped?: number;
 }
