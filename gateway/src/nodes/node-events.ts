@@ -6,7 +6,7 @@
  * typed, bounded fields only, never the node's raw payload.
  */
 import {
-  GatewayError, MAX_EXEC_OUTPUT_EXCERPT, MAX_NODE_EVENT_PAYLOAD_BYTES, NODE_EVENT_RATE, NODE_PRESENCE_TRIGGERS,
+  GatewayError, MAX_EXEC_OUTPUT_EXCERPT, MAX_NODE_EVENT_PAYLOAD_BYTES, NODE_EVENT_RATE, NODE_EXEC_EVENTS, NODE_PRESENCE_TRIGGERS,
   type NodeExecReport, type NodeReportedEvent,
 } from '@switchboard/protocol';
 import type { Log } from '../log.js';
@@ -97,7 +97,7 @@ export function handleNodeEvent(session: NodeSession | undefined, params: NodeEv
     deps.emit('node.hostStats', { nodeId: session.nodeId, hostStats: payload });
     return { ok: true, event, handled: true, reason: 'updated' };
   }
-  if (event === 'exec.started' || event === 'exec.finished' || event === 'exec.denied') {
+  if ((NODE_EXEC_EVENTS as readonly string[]).includes(event)) {
     const exec = execReport(payload);
     deps.log.info({ nodeId: session.nodeId, event, runId: exec.runId, exitCode: exec.exitCode, timedOut: exec.timedOut, reason: exec.reason }, 'node exec event');
     report({ exec });
