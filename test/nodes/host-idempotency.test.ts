@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { NodeHost, type NodeCommand } from '@switchboard/nodes';
 import { startFakeGateway, type FakeGateway, type FakeRequest } from '../helpers/fake-gateway.js';
+import { until } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-host-idem-'));
 let fake: FakeGateway;
@@ -26,10 +27,8 @@ async function invoke(command: string, params: unknown, idempotencyKey?: string)
   const id = `inv-${++seq}`;
   const ws = fake.sockets[0] as WebSocket;
   fake.send(ws, { type: 'event', event: 'node.invoke.request', payload: { id, nodeId: host.nodeId, command, paramsJSON: JSON.stringify(params), timeoutMs: 5_000, ...(idempotencyKey ? { idempotencyKey } : {}) } });
-  for (let i = 0; i < 500 && !results.has(id); i++) await new Promise((r) => setTimeout(r, 10));
-  const result = results.get(id);
-  if (!result) throw new Error(`no node.invoke.result for ${id}`);
-  return result;
+  await until(() => results.has(id), 5_000, `node.invoke.result for ${id}`);
+  return results.get(id);
 }
 
 beforeAll(async () => {
@@ -71,7 +70,7 @@ describe('node host idempotency keys', () => {
 
   it('does not remember a "busy" answer, so a retry with the same key runs', async () => {
     const held = invoke('test.hold', {}, 'key-hold');
-    for (let i = 0; i < 200 && !release; i++) await new Promise((r) => setTimeout(r, 5));
+    await until(() => release !== undefined, 1_000, 'test.hold running');
     const busy = await invoke('test.echo', { n: 1 }, 'key-busy');
     expect(busy).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: expect.stringMatching(/node busy/) } });
     release!();

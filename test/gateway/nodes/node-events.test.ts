@@ -6,6 +6,7 @@ import { MAX_EXEC_OUTPUT_EXCERPT, MAX_NODE_EVENT_PAYLOAD_BYTES, NODE_EVENT_RATE 
 import type { GatewayClient } from '@switchboard/sdk/node';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { connectRawNode } from '../../helpers/node.js';
+import { until } from '../../helpers/wait.js';
 
 let gw: TestGateway;
 let reader: GatewayClient;
@@ -15,13 +16,6 @@ function collect(client: GatewayClient, event: 'node.reported' | 'node.hostStats
   const got: any[] = [];
   client.on(event, (payload: unknown) => got.push(payload));
   return got;
-}
-
-async function until(check: () => boolean, ms = 2_000): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
-    if (waited > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 beforeAll(async () => {
