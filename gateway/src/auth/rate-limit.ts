@@ -12,6 +12,7 @@
  * addresses are treated as limited until the first lockout ends (fail closed).
  */
 import { isIP } from 'node:net';
+import { unmapIPv4 } from '../server/forwarded.js';
 
 /** The limiter's policy (defaults in config/limits.ts: 10 failures per 60 s, then 5 minutes). */
 export interface AuthRateLimitPolicy {
@@ -37,8 +38,8 @@ interface Entry {
  * IPv4-mapped IPv6 address as its IPv4 address, anything else as it is.
  */
 export function limiterKey(address: string): string {
-  const plain = address.replace(/%.*$/, '').toLowerCase();
-  if (plain.startsWith('::ffff:') && isIP(plain.slice(7)) === 4) return plain.slice(7);
+  const plain = unmapIPv4(address.replace(/%.*$/, '').toLowerCase());
+  if (isIP(plain) === 4) return plain;
   if (isIP(plain) !== 6) return address;
   const groups = expandIPv6(plain);
   return `${groups.slice(0, 4).join(':')}::/64`;

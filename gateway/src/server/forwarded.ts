@@ -12,8 +12,12 @@ import { BlockList, isIP } from 'node:net';
 /** A hop of a forwarding header: an IP address, or undefined for `unknown`, an obfuscated name or garbage. */
 export type Hop = string | undefined;
 
-/** Strips the `::ffff:` prefix of IPv4-mapped IPv6 addresses. */
-function unmap(address: string): string {
+/**
+ * An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, any case) as its IPv4 address; anything else
+ * unchanged. The one unwrapping of mapped addresses (socket peers, forwarding hops, proxy lists,
+ * the failed-auth limiter's keys).
+ */
+export function unmapIPv4(address: string): string {
   return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
@@ -40,7 +44,7 @@ export class TrustedProxies {
       const problem = trustedProxyProblem(entry);
       if (problem) throw new Error(problem);
       const [raw, prefix] = entry.trim().split('/');
-      const address = unmap(raw);
+      const address = unmapIPv4(raw);
       const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
       // A mapped IPv4 prefix (::ffff:10.0.0.0/104) counts as its IPv4 prefix.
       const bits = prefix === undefined ? undefined : Number(prefix) - (address !== raw ? 96 : 0);
@@ -53,7 +57,7 @@ export class TrustedProxies {
   /** Whether `address` (IPv4-mapped IPv6 unwrapped) is a trusted proxy. */
   has(address: string): boolean {
     if (this.size === 0) return false;
-    const plain = unmap(address);
+    const plain = unmapIPv4(address);
     const family = isIP(plain);
     return family !== 0 && this.blocks.check(plain, family === 4 ? 'ipv4' : 'ipv6');
   }
@@ -68,7 +72,7 @@ export function parseNode(value: string): Hop {
   } else if (/^[0-9.]+:[0-9]+$/.test(node)) {
     node = node.slice(0, node.indexOf(':'));
   }
-  node = unmap(node);
+  node = unmapIPv4(node);
   return isIP(node) !== 0 ? node : undefined;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { clientFromHops, parseForwarded, parseNode, parseXForwardedFor, TrustedProxies } from './forwarded.js';
+import { clientFromHops, parseForwarded, parseNode, parseXForwardedFor, TrustedProxies, unmapIPv4 } from './forwarded.js';
 
 export interface PeerInfo {
   /** The TCP peer address (IPv4-mapped IPv6 unwrapped). */
@@ -26,10 +26,9 @@ export interface PeerInfo {
   userAgent?: string;
 }
 
-/** Strips the `::ffff:` prefix of IPv4-mapped IPv6 addresses. */
+/** A socket's peer address with IPv4-mapped IPv6 unwrapped (`unknown` when the socket has none). */
 export function normalizeAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address ? unmapIPv4(address) : 'unknown';
 }
 
 export function isLoopbackAddress(address: string): boolean {
