@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import { canonicalJson } from './idempotency/scope.js';
 
 export type Log = Logger;
 
@@ -61,17 +62,10 @@ interface Repeat {
   summarize(count: number): void;
 }
 
-/** JSON with object keys sorted, so the same fields in another order give the same key. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }) ?? '';
-}
-
 /** The de-duplication key of one line: a hash of its level, bindings and every argument. */
 function repeatKey(level: number, bindings: unknown, args: readonly unknown[]): string {
-  return createHash('sha1').update(`${level}|${stableJson(bindings)}|${stableJson(args)}`).digest('base64');
+  // Keys sorted (canonicalJson), so the same fields in another order are the same line.
+  return createHash('sha1').update(`${level}|${canonicalJson(bindings)}|${canonicalJson(args)}`).digest('base64');
 }
 
 /**
