@@ -13,7 +13,6 @@
  */
 import { createHash } from 'node:crypto';
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
-import { canonicalJson } from './idempotency/scope.js';
 
 export type Log = Logger;
 
@@ -64,8 +63,27 @@ interface Repeat {
 
 /** The de-duplication key of one line: a hash of its level, bindings and every argument. */
 function repeatKey(level: number, bindings: unknown, args: readonly unknown[]): string {
-  // Keys sorted (canonicalJson), so the same fields in another order are the same line.
-  return createHash('sha1').update(`${level}|${canonicalJson(bindings)}|${canonicalJson(args)}`).digest('base64');
+  return createHash('sha1').update(`${level}|${keyJson(bindings)}|${keyJson(args)}`).digest('base64');
+}
+
+/** How deep {@link keyJson} looks; deeper values count as equal (and a cycle cannot recurse forever). */
+const KEY_DEPTH = 4;
+
+/**
+ * A line's fields as text for its key, never throwing: keys sorted (the same fields in another order
+ * are the same line), an Error by its name and message (not enumerable, so plain JSON would make
+ * every error look alike), BigInt as digits, nothing followed below {@link KEY_DEPTH} levels.
+ */
+function keyJson(value: unknown, depth = 0): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (depth >= KEY_DEPTH) return '"…"';
+  if (value instanceof Error) return JSON.stringify(`${value.name}: ${value.message}`);
+  if (Array.isArray(value)) return `[${value.map((v) => keyJson(v, depth + 1)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${keyJson(v, depth + 1)}`).join(',')}}`;
 }
 
 /**

@@ -34,6 +34,17 @@ describe('log de-duplication', () => {
     expect(lines.map((l) => l.ns)).toEqual(['gateway:auth', 'gateway:ws']);
   });
 
+  it('never throws on what a caller logs: a cycle deep in a field, a BigInt; errors differ by their message', async () => {
+    const { log, lines } = await recordingLog(60_000);
+    const a: Record<string, unknown> = { b: { c: { d: { e: {} } } } };
+    ((((a.b as any).c as any).d as any).e as any).self = a;
+    expect(() => log.info({ a }, 'deep cycle')).not.toThrow();
+    expect(() => log.info({ n: 10n }, 'a bigint')).not.toThrow();
+    // One call site, so the stacks are alike and only the messages tell the errors apart.
+    for (const cause of ['first cause', 'second cause', 'second cause']) log.warn({ err: new Error(cause) }, 'send failed');
+    expect(lines.map((l) => l.msg)).toEqual(['deep cycle', 'a bigint', 'send failed', 'send failed']);
+  });
+
   it('collapses a flood of identical lines and reports the count when the window ends', async () => {
     const { log, lines } = await recordingLog(200);
     const auth = log.child({ ns: 'gateway:auth' });
