@@ -137,6 +137,8 @@ export async function createLog(options: CreateLogOptions = {}): Promise<Log> {
   const level = options.level ?? process.env.SWITCHBOARD_LOG_LEVEL ?? 'info';
   const pretty = options.pretty ?? (process.stderr.isTTY === true && !options.destination);
   const repeats = new RepeatGuard(options.dedupeWindowMs ?? DEDUPE_WINDOW_MS);
+  /** Set once the default destination (stderr) failed: nothing more is written. */
+  let outputLost = false;
 
   const pinoOptions: LoggerOptions = {
     level,
@@ -147,6 +149,7 @@ export async function createLog(options: CreateLogOptions = {}): Promise<Log> {
     },
     hooks: {
       logMethod(args, method, levelNumber) {
+        if (outputLost) return;
         const scrubbed = args.map((a) => scrubValue(a)) as typeof args;
         const logger = this as Logger;
         const key = repeatKey(levelNumber, logger.bindings?.(), scrubbed);
@@ -173,7 +176,19 @@ export async function createLog(options: CreateLogOptions = {}): Promise<Log> {
       translateTime: 'HH:MM:ss.l',
     }));
   }
-  return pino(pinoOptions, pino.destination({ dest: 2, sync: false }));
+  // Written synchronously, as pino's own default is: an asynchronous write still in flight when the
+  // process exits is flushed by sonic-boom's flushSync, which retries every error other than EAGAIN
+  // every 100 ms forever — with stderr gone (a supervisor's log pipe closed, `… | head`, a test
+  // runner that died: EPIPE) the daemon hung after its orderly stop and SIGTERM never ended it.
+  // A synchronous write fails at once instead; from then on lines are dropped (pino turns the
+  // stream into a no-op on EPIPE; any other failure is handled here) and the daemon carries on.
+  // fd 2 stays open: closing it would let a database file take its number.
+  const destination = pino.destination({ dest: 2, sync: true });
+  destination.on('error', () => {
+    outputLost = true;
+    destination.flushSync = () => {};
+  });
+  return pino(pinoOptions, destination);
 }
 
 /** A logger that drops everything (tests, library use). */

@@ -5,10 +5,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DAEMON_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
 export const CLI_BIN = join(REPO_ROOT, 'clients', 'cli', 'dist', 'bin.js');
+
+/**
+ * Daemons still running. A test that fails midway (an assertion between spawn and kill) would leave
+ * its daemon behind, bound to a port and holding its state directory; whatever is left is killed
+ * once the test file is done (vitest's worker is itself killed, so a process 'exit' hook never runs).
+ */
+const live = new Set<ChildProcess>();
+afterAll(() => {
+  for (const proc of live) proc.kill('SIGKILL');
+});
 
 export interface DaemonProcess {
   proc: ChildProcess;
@@ -56,8 +67,12 @@ export function spawnDaemon(options: SpawnDaemonOptions): DaemonProcess {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  live.add(proc);
   let stderr = '';
-  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => {
+    live.delete(proc);
+    resolve(code ?? signal ?? 'unknown');
+  }));
   const ready = new Promise<string>((resolve, reject) => {
     proc.stderr!.setEncoding('utf8');
     proc.stderr!.on('data', (chunk: string) => {
